@@ -1,0 +1,70 @@
+/*
+ * util.c - the program side of errors and options, shared by the programs in cmd/.
+ */
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "streamkit.h"
+#include "util.h"
+
+extern char *program_invocation_short_name;
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n",
+	        program_invocation_short_name);
+	exit(EXIT_USAGE);
+}
+
+int64_t
+size_arg(const char *option, const char *text)
+{
+	int64_t v;
+
+	if (sk_parse_size(text, &v) < 0)
+		usage_error("invalid size for %s: '%s' (%s)", option, text,
+		            errno == ERANGE ? "too large"
+		                            : "expected a number with an "
+		                              "optional suffix K, M, G, T, KB, MB...");
+	return v;
+}
+
+void
+write_failed(int e)
+{
+	if (e == EPIPE) {
+		/* Die the way a reader that went away expects writers to. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(EXIT_RUNTIME);
+	}
+	errno = e;
+	err(EXIT_RUNTIME, "write error");
+}
+
+void
+close_stdout(void)
+{
+	if (close(STDOUT_FILENO) < 0 && errno != EINTR && errno != EBADF)
+		write_failed(errno);
+}
+
+void
+print_version(void)
+{
+	printf("%s (streamkit) %s\n", program_invocation_short_name,
+	       sk_version());
+}

@@ -1,0 +1,36 @@
+/*
+ * util.h - what every streamkit program does the same way: messages in
+ * the "prog: what: reason" form, usage errors, size options, and the quiet
+ * stop on a closed output.  Parsing itself lives in the library.
+ */
+#ifndef SK_CMD_UTIL_H
+#define SK_CMD_UTIL_H
+
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Exit statuses shared by the programs. */
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* Prints "prog: MESSAGE" and a hint to try --help on stderr; exits 2. */
+noreturn void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Parses a size option, or exits 2 naming the option and the bad text. */
+int64_t size_arg(const char *option, const char *text);
+
+/*
+ * Reports a failed write to stdout and exits: a closed pipe (EPIPE) is a
+ * quiet stop, the process ending by SIGPIPE as cat(1) would; anything
+ * else is "prog: write error: reason" and status 1.
+ */
+noreturn void write_failed(int err);
+
+/* Closes stdout, reporting a delayed write error (NFS, a full disk). */
+void close_stdout(void);
+
+/* Prints the version line for --version. */
+void print_version(void);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * sk_impl.h - what the stream kinds share inside libstreamkit.  Not
+ * installed.  Cross-file internal symbols are prefixed sk__.
+ */
+#ifndef SK_IMPL_H
+#define SK_IMPL_H
+
+#include "streamkit.h"
+
+#define SK_API __attribute__((visibility("default")))
+
+/*
+ * One table of operations per kind.  Only read and close are required;
+ * stream.c supplies the fallbacks documented beside each optional one.
+ */
+struct sk_ops {
+	const char *name;
+	/* > 0 bytes, 0 at the end, -1 with errno.  Never called with n == 0
+	 * nor after it returned 0 or failed. */
+	ssize_t (*read)(sk_stream *s, void *buf, size_t n);
+	/* Frees s and what it owns; -1 with errno when releasing failed. */
+	int (*close)(sk_stream *s);
+	/* Bytes left or SK_UNKNOWN.  Fallback: SK_UNKNOWN. */
+	int64_t (*length)(sk_stream *s);
+	/* Skipped count, or -1.  Fallback: read and discard. */
+	int64_t (*skip)(sk_stream *s, int64_t n);
+	/* See sk_fileno/sk_advance.  Fallback: ENOTSUP. */
+	int (*fileno)(sk_stream *s, int64_t *off, int64_t *limit);
+	int (*advance)(sk_stream *s, int64_t k);
+	/* See sk_section.  Fallback: ENOTSUP. */
+	sk_stream *(*section)(sk_stream *s, int64_t off, int64_t len);
+	/* Copy up to max (SK_UNKNOWN: all) bytes to dst; count or -1, and on
+	 * -1 *rerr is set when reading failed.  Fallback: buffered loop. */
+	int64_t (*copy)(sk_stream *s, int dst, int64_t max, int *rerr);
+};
+
+/* The common head of every stream; each kind's struct starts with it. */
+struct sk_stream {
+	const struct sk_ops *ops;
+	int err;           /* sticky errno, 0 when healthy */
+	unsigned char eof; /* reads return 0 from now on */
+};
+
+/* Fills the common head. */
+void sk__init(sk_stream *s, const struct sk_ops *ops);
+
+/* A read loop that copies up to max bytes of s into dst through a bounded
+ * buffer: the fallback of the copy operation. */
+int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
+
+/*
+ * Moves up to max bytes (SK_UNKNOWN: until the end) from descriptor src to
+ * dst by the kernel's zero-copy calls.  *srcoff is the file offset to read
+ * at (advanced), or NULL to read at the descriptor's position.  Returns the
+ * number moved, or -1 with errno; *rerr tells whether reading failed.
+ * The count is short of max only at the end of src, or when no zero-copy
+ * path applies to this pair of descriptors: then *unsupported is set and
+ * the caller moves the rest by another way.
+ */
+int64_t sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
+                    int *unsupported);
+
+/* Waits with poll(2) until fd is ready for events; 0 or -1. */
+int sk__wait(int fd, short events);
+
+/* A read(2) that retries EINTR and waits out EAGAIN. */
+ssize_t sk__read(int fd, void *buf, size_t n);
+ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
+
+/* Creates an unnamed temporary file (O_TMPFILE, else mkstemp+unlink),
+ * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */
+int sk__tmpfile(const char *dir);
+
+/* The tables that other files test a stream's kind against. */
+extern const struct sk_ops sk__concat_ops;
+extern const struct sk_ops sk__proc_ops;
+extern const struct sk_ops sk__buffered_ops;
+extern const struct sk_ops sk__recorder_ops;
+
+#endif

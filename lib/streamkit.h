@@ -1,0 +1,408 @@
+/*
+ * streamkit.h - libstreamkit, composable byte streams for pipelines.
+ *
+ * This header is the library's reference.  Every call states what it
+ * returns and who owns what.
+ *
+ * THE STREAM MODEL
+ *   An sk_stream is a pull-model source of bytes: a file descriptor, a
+ *   memory buffer, a concatenation of other streams, a window of one, the
+ *   output of a process, a spool.  Streams compose: a constructor that wraps
+ *   streams takes ownership of them and closes them when it is closed.
+ *
+ * CONVENTIONS
+ *   - Calls that fail return -1 (or NULL) and set errno.  Nothing prints,
+ *     exits, or changes a signal disposition.
+ *   - Errors are sticky: once a read fails, every later read fails with the
+ *     same errno (sk_error() tells it).  A clean end of input is not an
+ *     error: reads return 0, and keep returning 0.
+ *   - EINTR is retried inside the library.  A descriptor in O_NONBLOCK mode
+ *     is waited on with poll(2), so every call here blocks like a plain
+ *     read(2) or write(2) on a blocking descriptor.
+ *   - sk_close() frees the stream even when it reports an error.
+ *   - Sizes and offsets are int64_t; SK_UNKNOWN (-1) stands for "not known"
+ *     or "to the end", as each call says.
+ *   - Objects are not locked: one stream is used by one thread at a time.
+ */
+#ifndef STREAMKIT_H
+#define STREAMKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SK_VERSION_MAJOR 0
+#define SK_VERSION_MINOR 1
+#define SK_VERSION_PATCH 0
+#define SK_VERSION "0.1.0"
+
+/* "Not known" for lengths, "to the end" for range ends. */
+#define SK_UNKNOWN ((int64_t)-1)
+
+typedef struct sk_stream sk_stream;
+
+/* Returns the library's version string, e.g. "0.1.0". */
+const char *sk_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Operations on every stream                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Reads up to n bytes into buf.  Returns the number read (> 0), 0 at the
+ * end of the stream (and on every later call), or -1 with errno set.  A
+ * read of n == 0 bytes returns 0 without touching the stream.
+ */
+ssize_t sk_read(sk_stream *s, void *buf, size_t n);
+
+/*
+ * Reads exactly n bytes.  Returns 1 when all n were read; 0 when the stream
+ * was already at its end (a clean end, *got == 0); -1 with errno set on
+ * error, and -1 with errno ENODATA when the stream ended after *got bytes,
+ * 0 < *got < n (a truncated read).  got may be NULL.
+ */
+int sk_read_full(sk_stream *s, void *buf, size_t n, size_t *got);
+
+/*
+ * Closes the stream and frees it, and every stream it owns.  Returns 0, or
+ * -1 with errno set when releasing a resource failed (the stream is freed
+ * all the same).  sk_close(NULL) returns 0.
+ */
+int sk_close(sk_stream *s);
+
+/*
+ * Returns the number of bytes left to read, or SK_UNKNOWN when the stream
+ * cannot tell (a pipe, a terminal, a concatenation with such a part).
+ * Never fails; a stream in an error state reports SK_UNKNOWN.
+ */
+int64_t sk_length(sk_stream *s);
+
+/*
+ * Skips n bytes.  Returns the number skipped, which is less than n only
+ * when the stream ended first; -1 with errno on error.  On seekable input
+ * this is a change of offset (O(1)); otherwise the bytes are read and
+ * discarded with bounded memory.
+ */
+int64_t sk_skip(sk_stream *s, int64_t n);
+
+/* Returns the stream's sticky errno, or 0 if no error has happened. */
+int sk_error(const sk_stream *s);
+
+/* Returns a short name of the stream's kind ("fd", "concat", ...). */
+const char *sk_kind(const sk_stream *s);
+
+/*
+ * Reaching the descriptor under a stream, for callers that want to move
+ * bytes themselves (splice, sendfile, mmap).  On success returns the fd
+ * whose bytes are the stream's next bytes, with *offset set to the file
+ * offset to read them at (SK_UNKNOWN: read at the descriptor's own
+ * position, as for a pipe) and *limit to the most bytes that belong to the
+ * stream (SK_UNKNOWN: up to the end of the descriptor).  Returns -1 with
+ * errno ENOTSUP when no single descriptor holds the next bytes.  The fd
+ * stays owned by the stream.  After consuming k bytes through it, call
+ * sk_advance(s, k) so the stream knows.  Fd streams, windows and
+ * concatenations (their current part) answer this.
+ */
+int sk_fileno(sk_stream *s, int64_t *offset, int64_t *limit);
+
+/* Tells the stream that k bytes were consumed through sk_fileno(). */
+int sk_advance(sk_stream *s, int64_t k);
+
+/*
+ * Returns a new, independent stream over bytes [off, off+len) counted from
+ * s's current position (len SK_UNKNOWN: to the end), clamped to the
+ * stream, without consuming s; NULL with errno ENOTSUP when s does not
+ * allow random access (a pipe).  Seekable fd streams, memory streams,
+ * concatenations and windows of such streams, and spool streams allow it.
+ * The section borrows from s: close it before s.
+ */
+sk_stream *sk_section(sk_stream *s, int64_t off, int64_t len);
+
+/* ------------------------------------------------------------------ */
+/* Sources                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Flags for sk_fd_open(). */
+#define SK_FD_OWN 0x1 /* close the descriptor when the stream is closed */
+
+/*
+ * A stream over an open descriptor: a pipe, a terminal, a socket, a
+ * regular file or a block device.  Regular files and block devices are read
+ * with pread(2) from the current file offset (seekable: sk_skip and
+ * sk_section are O(1)); when a borrowed seekable descriptor is closed, its
+ * file offset is left just after the bytes consumed, as head(1) does.
+ * Regular files reporting size 0 (such as /proc files) are read as pipes.
+ * Returns NULL with errno on failure (EBADF for a closed fd).
+ */
+sk_stream *sk_fd_open(int fd, int flags);
+
+/*
+ * Opens path for reading as an fd stream that owns its descriptor; "-"
+ * means standard input, borrowed.  Returns NULL with errno on failure.
+ */
+sk_stream *sk_path_open(const char *path);
+
+/* Flags for sk_mem_open(). */
+#define SK_MEM_OWN 0x1 /* free(buf) when the stream is closed */
+
+/*
+ * A stream over n bytes at buf.  Without SK_MEM_OWN the bytes are borrowed
+ * and must outlive the stream; with it the stream frees them with free(3),
+ * also when this call fails.  Returns NULL with errno on failure.
+ */
+sk_stream *sk_mem_open(const void *buf, size_t n, int flags);
+
+/* ------------------------------------------------------------------ */
+/* Compounds                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The concatenation of n streams, read one after the other.  Takes
+ * ownership of every part, also when it fails (the parts are then closed).
+ * Nested concatenations are flattened into one list.  Its length is the sum
+ * of the parts' lengths, or SK_UNKNOWN if any part's is unknown.  A part is
+ * closed as soon as it has been read to its end.  n may be 0 (an empty
+ * stream).  Returns NULL with errno on failure.
+ */
+sk_stream *sk_concat_open(sk_stream *const *parts, size_t n);
+
+/*
+ * Bytes [off, off+len) of src (len SK_UNKNOWN: to the end), counted from
+ * src's current position; off and len must be >= 0 (len may be
+ * SK_UNKNOWN).  Takes ownership of src, also when it fails.  Reaching off
+ * is one sk_skip(), O(1) on seekable input; it happens at the first read.
+ */
+sk_stream *sk_window_open(sk_stream *src, int64_t off, int64_t len);
+
+/*
+ * Splits src at pos into *head (the first pos bytes) and *rest (the bytes
+ * after them).  Takes ownership of src, also when it fails; after the call
+ * src must not be used (a misuse with undefined results).  The two halves
+ * may be read in any order and closed in any order.  On seekable and memory
+ * streams each half reads independently (O(1)); otherwise reading *rest
+ * before *head has been read through stores head's unread bytes in a spool
+ * (memory up to spool_mem bytes, then an unlinked temporary file in
+ * tmpdir, NULL: $TMPDIR or /tmp).  Returns 0, or -1 with errno.
+ */
+int sk_split(sk_stream *src, int64_t pos, size_t spool_mem,
+             const char *tmpdir, sk_stream **head, sk_stream **rest);
+
+/*
+ * All of src but its last n bytes (head -c -N), holding n bytes back in a
+ * ring buffer of n bytes of memory.  Takes ownership of src.
+ */
+sk_stream *sk_droptail_open(sk_stream *src, size_t n);
+
+/*
+ * A recorder passes src through unchanged while keeping the last keep
+ * bytes it passed (a ring of keep bytes of memory).  Once it has reached the
+ * end, sk_recorder_tail() gives the last n <= keep of them as a memory
+ * stream that allows sk_section(), and sk_recorder_total() the number of
+ * bytes the stream held.  Takes ownership of src.
+ */
+sk_stream *sk_recorder_open(sk_stream *src, size_t keep);
+int64_t sk_recorder_total(sk_stream *rec);
+
+/*
+ * Reads the recorder to its end (discarding) if it is not there yet, then
+ * returns a stream over its last min(n, kept) bytes.  The stream borrows
+ * from rec: close it before rec.  NULL with errno on failure (EINVAL when
+ * rec is not a recorder or n > keep).
+ */
+sk_stream *sk_recorder_tail(sk_stream *rec, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Buffered reading                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A buffered stream over src, with a buffer of bufsize bytes (0: 64 KiB)
+ * that grows for long lines up to the max given to sk_readline().  It is an
+ * sk_stream itself: sk_read() drains the buffer first.  Takes ownership of
+ * src, also when it fails.
+ */
+sk_stream *sk_buffered_open(sk_stream *src, size_t bufsize);
+
+/*
+ * Reads one line ending with delim (included) from a buffered stream.  On
+ * success returns 1 and points *line at the line, *len bytes long; the
+ * bytes stay valid until the next call on the stream.  The last line may
+ * lack the delimiter.  Returns 0 at the end of the stream, -1 with errno on
+ * error: EMSGSIZE when a line is longer than max bytes (nothing is
+ * consumed: the caller may read the bytes with sk_read), EINVAL when s was
+ * not made by sk_buffered_open().
+ */
+int sk_readline(sk_stream *s, int delim, size_t max, const char **line,
+                size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Spool: a lazily filled random-access buffer                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct sk_spool sk_spool;
+
+/*
+ * A spool over src: the bytes of src become readable at any offset, pulled
+ * from src only as far as needed.  Up to memcap bytes are kept in memory
+ * (0: 8 MiB); past that, all of it moves to a temporary file in tmpdir
+ * (NULL: $TMPDIR, then /tmp) that has no name: opened with O_TMPFILE, or
+ * made by mkstemp(3) and unlinked at once, mode 0600.  Takes ownership of
+ * src, also when it fails.  Returns NULL with errno on failure.
+ */
+sk_spool *sk_spool_open(sk_stream *src, size_t memcap, const char *tmpdir);
+
+/*
+ * Pulls src until the spool holds at least upto bytes (SK_UNKNOWN: all of
+ * src) or src ends.  Returns the number of bytes held, or -1 with errno
+ * (the error is sticky; bytes held stay readable).
+ */
+int64_t sk_spool_fill(sk_spool *sp, int64_t upto);
+
+/*
+ * Reads up to n bytes at offset off, pulling from src as needed.  Returns
+ * the number read, 0 when off is at or past the end of src, -1 on error.
+ */
+ssize_t sk_spool_read_at(sk_spool *sp, void *buf, size_t n, int64_t off);
+
+/* Bytes held so far; whether src has been read to its end (1) or not. */
+int64_t sk_spool_size(const sk_spool *sp);
+int sk_spool_complete(const sk_spool *sp);
+
+/*
+ * Moves the spool to its temporary file now if it is still in memory, and
+ * returns that file's descriptor (owned by the spool; use pread, it has no
+ * name).  Returns -1 with errno on failure.
+ */
+int sk_spool_file(sk_spool *sp);
+
+/* The temporary file's descriptor, or -1 while the spool is in memory. */
+int sk_spool_fd(const sk_spool *sp);
+
+/*
+ * A stream over bytes [off, off+len) of the spool (len SK_UNKNOWN: to the
+ * end of src), pulled lazily.  It borrows the spool: close it before
+ * sk_spool_close().  It allows sk_section().
+ */
+sk_stream *sk_spool_stream(sk_spool *sp, int64_t off, int64_t len);
+
+/* Frees the spool, its memory, its temporary file and src.  0 or -1. */
+int sk_spool_close(sk_spool *sp);
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Runs argv[0] (looked up in PATH, no shell) and returns its standard
+ * output as a stream.  When in is not NULL the process's standard input is
+ * fed from it (the stream takes ownership of in) as the output is read;
+ * otherwise the process inherits standard input.  Standard error is
+ * inherited.  A process that stops reading its input early is not an error.
+ * Returns NULL with errno on failure (ENOENT, EACCES when it cannot run).
+ */
+sk_stream *sk_proc_open(char *const argv[], sk_stream *in);
+
+/*
+ * Closes a process stream and waits for the process.  *status receives the
+ * wait status (see waitpid(2)), when status is not NULL.  Returns 0, or -1
+ * with errno on failure (EINVAL when s is not a process stream; it is then
+ * closed with sk_close()).  sk_close() on a process stream also waits, and
+ * returns -1 with errno ECHILD when the process did not exit with status 0.
+ */
+int sk_proc_close(sk_stream *s, int *status);
+
+/* ------------------------------------------------------------------ */
+/* Copying                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Copies up to max bytes (SK_UNKNOWN: all) of src to the descriptor dst by
+ * the fastest path the kernel allows: copy_file_range(2) between regular
+ * files, sendfile(2) from a file, splice(2) from or into a pipe, each
+ * falling back to the next and finally to a read/write loop.  Pipes are
+ * raised to 1 MiB where allowed.  Short writes, EINTR and EAGAIN (poll) are
+ * handled.  Returns the number of bytes copied, less than max only when src
+ * ended; -1 with errno on error.  After an error, sk_error(src) != 0 means
+ * reading failed; otherwise writing to dst failed (EPIPE when its reader
+ * has gone).
+ */
+int64_t sk_copy(sk_stream *src, int dst, int64_t max);
+
+/*
+ * Writes all n bytes of buf to fd, looping over short writes and EINTR and
+ * polling on EAGAIN.  A write that returns 0 is an error (EIO).  Returns 0
+ * or -1 with errno.
+ */
+int sk_write_all(int fd, const void *buf, size_t n);
+
+/* Reads src to its end, discarding.  Returns the bytes read, or -1. */
+int64_t sk_discard(sk_stream *src);
+
+/*
+ * Reads all of src into a new buffer, at most max bytes (EFBIG past that).
+ * Returns the number of bytes and sets *out to a malloc'd buffer the caller
+ * frees (NUL-terminated for convenience), or -1 with errno.
+ */
+int64_t sk_slurp(sk_stream *src, size_t max, char **out);
+
+/* Raises the pipe fd to size bytes where allowed; EPERM is not an error.
+ * Returns 0 (also for a descriptor that is not a pipe), or -1 with errno. */
+int sk_pipe_grow(int fd, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Parsers shared by the programs                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parses a size: decimal or 0x hexadecimal digits, then an optional suffix
+ * K M G T P (also KiB, MiB, ...: powers of 1024) or KB MB GB TB PB (powers
+ * of 1000), or B; case-insensitive.  Returns 0 and sets *out, or -1 with
+ * errno EINVAL (garbage, empty) or ERANGE (over INT64_MAX).
+ */
+int sk_parse_size(const char *text, int64_t *out);
+
+/*
+ * A range of a stream.  start and end are offsets; negative ones count from
+ * the end (Python-style).  has_end is 0 for "to the end".  The range is
+ * [start, end) once both are resolved against the stream's length.
+ */
+struct sk_range {
+	int64_t start;
+	int64_t end;
+	int has_end;
+	int end_is_len; /* end was written as +LENGTH: end = start + end */
+};
+
+/*
+ * Parses one range: START:END, START+LENGTH, START:, :END or ":" (START
+ * and END take size suffixes and may be negative; LENGTH may not).
+ * Returns 0, or -1 with errno EINVAL (malformed) or ERANGE (a number too
+ * large).
+ */
+int sk_parse_range(const char *text, struct sk_range *r);
+
+/*
+ * Parses a comma-separated list of ranges, appending them to *list (of
+ * *n entries, realloc'd).  On failure returns -1 with errno and sets *bad
+ * to the start of the offending range within text (when bad is not NULL);
+ * the list is left as it was.
+ */
+int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
+                    const char **bad);
+
+/*
+ * Resolves r against a stream of length total into [*a, *b), clamped to
+ * [0, total] like a Python slice.  Returns 1 when the range lay wholly
+ * inside the stream, 0 when it was clamped (what --strict refuses).
+ */
+int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
+                     int64_t *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STREAMKIT_H */
