@@ -262,6 +262,16 @@ static const struct sk_ops fd_ops = {
 	.copy = fd_copy,
 };
 
+/* Is this size-0 regular file really empty (not a procfs-like file)? */
+static int
+truly_empty(int fd)
+{
+	char c;
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+
+	return pos >= 0 && pread(fd, &c, 1, pos) == 0;
+}
+
 SK_API sk_stream *
 sk_fd_open(int fd, int flags)
 {
@@ -273,8 +283,10 @@ sk_fd_open(int fd, int flags)
 	if ((f = fd_new(fd, (flags & SK_FD_OWN) != 0)) == NULL)
 		return NULL;
 	/* Files that report size 0 may still have content (procfs, sysfs):
-	 * read those in order, as a pipe. */
-	if ((S_ISREG(st.st_mode) && st.st_size > 0) || S_ISBLK(st.st_mode)) {
+	 * one byte read at the offset tells them from empty files, and they
+	 * are read in order, as a pipe. */
+	if ((S_ISREG(st.st_mode) && (st.st_size > 0 || truly_empty(fd))) ||
+	    S_ISBLK(st.st_mode)) {
 		off_t pos = lseek(fd, 0, SEEK_CUR);
 		if (pos >= 0) {
 			f->seekable = 1;
