@@ -63,11 +63,14 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STAT
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-demo: deps all
+# deps runs first, alone: the build needs what it installs.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh $(BUILD)/bin
 
 # Every suite prints TAP; tests/run-suites counts it and fails on any "not ok".
-check: deps all $(UNITS)
+check: deps
+	@$(MAKE) --no-print-directory all $(UNITS)
 	@tests/run-suites $(BUILD)
 
 check-unit: $(UNITS)

@@ -24,26 +24,41 @@
 
 /* Up to this many bytes counted from the end of a pipe are kept in memory;
  * more go through the spool, which moves to disk past SPOOL_MEM. */
-#define RING_MAX ((int64_t)64 << 20)
+#define RING_MAX  ((int64_t)64 << 20)
 #define SPOOL_MEM ((size_t)8 << 20)
-#define LINE_BUF (128 * 1024)
+#define LINE_BUF  (128 * 1024)
 
 static struct sk_range *ranges;
 static size_t nranges;
+
+/*
+ * What a run builds stays reachable from here until exit.  An error exits
+ * where it happens, without unwinding (the kernel frees everything), and
+ * LeakSanitizer then sees these as held, not lost.
+ */
+static volatile struct {
+	sk_stream *in, *wrap, *tail, *sec;
+	sk_spool *sp;
+	char *buf;
+} live; /* volatile: written only, and the writes must stay */
 static int opt_lines, opt_strict;
 static int delim = '\n';
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
+	fprintf(
+	    f,
 	    "usage: substream [-lsz] [-r RANGE]... [FILE]...\n"
-	    "Write ranges of the concatenation of FILEs (stdin when none, or -).\n"
+	    "Write ranges of the concatenation of FILEs (stdin when none, or "
+	    "-).\n"
 	    "\n"
-	    "  -r, --range RANGE      START:END, START+LENGTH, START: or :END;\n"
+	    "  -r, --range RANGE      START:END, START+LENGTH, START: or "
+	    ":END;\n"
 	    "                         negative positions count from the end;\n"
 	    "                         numbers take K M G T (1024) or KB MB GB\n"
-	    "                         (1000) suffixes; comma lists and repeated\n"
+	    "                         (1000) suffixes; comma lists and "
+	    "repeated\n"
 	    "                         -r are written in the order given\n"
 	    "                         (default: everything)\n"
 	    "  -l, --lines            count lines instead of bytes\n"
@@ -62,12 +77,15 @@ range_text(const struct sk_range *r)
 	static char buf[80];
 	int n = 0;
 
-	if (r->start != 0 || !r->has_end || r->end_is_len)
-		n = snprintf(buf, sizeof buf, "%" PRId64, r->start);
+	if (r->start != 0 || r->start_from_end || !r->has_end || r->end_is_len)
+		n = snprintf(buf, sizeof buf, "%s%" PRId64,
+		             r->start_from_end && r->start == 0 ? "-" : "",
+		             r->start);
 	if (r->end_is_len)
 		snprintf(buf + n, sizeof buf - (size_t)n, "+%" PRId64, r->end);
 	else if (r->has_end)
-		snprintf(buf + n, sizeof buf - (size_t)n, ":%" PRId64, r->end);
+		snprintf(buf + n, sizeof buf - (size_t)n, ":%s%" PRId64,
+		         r->end_from_end && r->end == 0 ? "-" : "", r->end);
 	else
 		snprintf(buf + n, sizeof buf - (size_t)n, ":");
 	return buf;
@@ -108,18 +126,29 @@ read_failed(void)
 static int
 needs_total(const struct sk_range *r)
 {
-	return r->start < 0 || !r->has_end || (!r->end_is_len && r->end < 0);
+	return r->start_from_end || !r->has_end || r->end_from_end;
 }
 
 /* The absolute end of a range whose parts are not counted from the end. */
 static int64_t
 abs_end(const struct sk_range *r)
 {
-	int64_t e = r->end_is_len ? (r->end > INT64_MAX - r->start
-	                                 ? INT64_MAX
-	                                 : r->start + r->end)
-	                          : r->end;
+	int64_t e = r->end_is_len
+	                ? (r->end > INT64_MAX - r->start ? INT64_MAX
+	                                                 : r->start + r->end)
+	                : r->end;
 	return e < r->start ? r->start : e;
+}
+
+/*
+ * Moves a seekable input to offset off, so that a shared stdin is left
+ * just after the last range written, as head(1) leaves it.
+ */
+static void
+consume_to(sk_stream *in, int64_t off)
+{
+	if (off > 0 && sk_skip(in, off) < 0)
+		read_failed();
 }
 
 /* ---- bytes ------------------------------------------------------------ */
@@ -128,23 +157,27 @@ abs_end(const struct sk_range *r)
 static void
 bytes_sections(sk_stream *in, int64_t total)
 {
+	int64_t a = 0, b = 0;
+
 	for (size_t i = 0; i < nranges; i++) {
-		int64_t a, b;
 		sk_stream *sec;
 		if (!sk_range_resolve(&ranges[i], total, &a, &b) && opt_strict)
 			past_end(&ranges[i], total);
-		if ((sec = sk_section(in, a, b - a)) == NULL)
+		if ((live.sec = sec = sk_section(in, a, b - a)) == NULL)
 			read_failed();
 		emit(sec, SK_UNKNOWN);
 		sk_close(sec);
+		live.sec = NULL;
 	}
+	consume_to(in, b);
 }
 
 /*
  * Can the ranges be served in one pass over a pipe?  They can when they
  * are forward ranges in ascending order, then ranges counted from the end
- * (served from a ring of *ring bytes), or when the last forward range ends
- * before the end (*droptail bytes held back).  Returns 1 when they can.
+ * (served from a ring of *ring bytes; -1 when there are none), or when the last
+ * forward range ends before the end (*droptail bytes held back).  Returns 1
+ * when they can.
  */
 static int
 one_pass(int64_t *ring, int64_t *droptail)
@@ -152,11 +185,11 @@ one_pass(int64_t *ring, int64_t *droptail)
 	int64_t pos = 0;
 	int tail_phase = 0;
 
-	*ring = 0;
+	*ring = -1; /* no range counted from the end */
 	*droptail = -1;
 	for (size_t i = 0; i < nranges; i++) {
 		const struct sk_range *r = &ranges[i];
-		if (r->start < 0) {
+		if (r->start_from_end) {
 			tail_phase = 1;
 			if (-r->start > *ring)
 				*ring = -r->start;
@@ -166,7 +199,7 @@ one_pass(int64_t *ring, int64_t *droptail)
 			return 0;
 		if (!r->has_end) {
 			pos = INT64_MAX;
-		} else if (!r->end_is_len && r->end < 0) {
+		} else if (r->end_from_end) {
 			if (i != nranges - 1)
 				return 0;
 			*droptail = -r->end;
@@ -187,11 +220,13 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 
 	/* A recorder remembers the last bytes for the ranges counted from the
 	 * end, and counts the input for --strict. */
-	if (ring > 0 || (droptail >= 0 && opt_strict)) {
-		if ((src = sk_recorder_open(in, (size_t)ring)) == NULL)
+	if (ring >= 0 || (droptail >= 0 && opt_strict)) {
+		if ((src = sk_recorder_open(in, ring > 0 ? (size_t)ring : 0)) ==
+		    NULL)
 			err(EXIT_RUNTIME, "memory");
+		live.wrap = src;
 	}
-	for (i = 0; i < nranges && ranges[i].start >= 0; i++) {
+	for (i = 0; i < nranges && !ranges[i].start_from_end; i++) {
 		const struct sk_range *r = &ranges[i];
 		int64_t k;
 		if (r->start > pos) {
@@ -206,9 +241,9 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 		}
 		if (!r->has_end) {
 			pos += emit(src, SK_UNKNOWN);
-		} else if (!r->end_is_len && r->end < 0) {
+		} else if (r->end_from_end) {
 			sk_stream *d = sk_droptail_open(src, (size_t)droptail);
-			if (d == NULL)
+			if ((live.wrap = d) == NULL)
 				err(EXIT_RUNTIME, "memory");
 			emit(d, SK_UNKNOWN);
 			if (opt_strict && sk_recorder_total(src) < droptail)
@@ -216,7 +251,8 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 			sk_close(d);
 			return;
 		} else {
-			int64_t want = abs_end(r) - r->start, got = emit(src, want);
+			int64_t want = abs_end(r) - r->start,
+			        got = emit(src, want);
 			pos += got;
 			if (got < want && opt_strict)
 				past_end(r, pos);
@@ -228,7 +264,8 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 		if (sk_discard(src) < 0)
 			read_failed();
 		total = sk_recorder_total(src);
-		if ((tail = sk_recorder_tail(src, (size_t)ring)) == NULL)
+		if ((live.tail = tail = sk_recorder_tail(src, (size_t)ring)) ==
+		    NULL)
 			read_failed();
 		base = total - sk_length(tail);
 		for (; i < nranges; i++) {
@@ -237,21 +274,25 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 			if (!sk_range_resolve(&ranges[i], total, &a, &b) &&
 			    opt_strict)
 				past_end(&ranges[i], total);
-			if ((sec = sk_section(tail, a - base, b - a)) == NULL)
+			if ((live.sec = sec =
+			         sk_section(tail, a - base, b - a)) == NULL)
 				err(EXIT_RUNTIME, "memory");
 			emit(sec, SK_UNKNOWN);
 			sk_close(sec);
+			live.sec = NULL;
 		}
 		sk_close(tail);
+		live.tail = NULL;
 	}
 	sk_close(src);
+	live.wrap = NULL;
 }
 
 /* Anything else on a pipe: through a spool, read only as far as needed. */
 static void
 bytes_spool(sk_stream *in)
 {
-	sk_spool *sp = sk_spool_open(in, SPOOL_MEM, NULL);
+	sk_spool *sp = live.sp = sk_spool_open(in, SPOOL_MEM, NULL);
 
 	if (sp == NULL)
 		err(EXIT_RUNTIME, "spool");
@@ -260,17 +301,20 @@ bytes_spool(sk_stream *in)
 		int64_t total, a, b;
 		int inside;
 		sk_stream *sec;
-		if (sk_spool_fill(sp, needs_total(r) ? SK_UNKNOWN : abs_end(r)) < 0)
+		if (sk_spool_fill(sp,
+		                  needs_total(r) ? SK_UNKNOWN : abs_end(r)) < 0)
 			read_failed();
 		total = sk_spool_complete(sp) ? sk_spool_size(sp) : INT64_MAX;
 		inside = sk_range_resolve(r, total, &a, &b);
 		if (!inside && opt_strict)
 			past_end(r, total);
-		if ((sec = sk_spool_stream(sp, a, b - a)) == NULL)
+		if ((live.sec = sec = sk_spool_stream(sp, a, b - a)) == NULL)
 			err(EXIT_RUNTIME, "spool");
 		emit(sec, SK_UNKNOWN);
 		sk_close(sec);
+		live.sec = NULL;
 	}
+	live.sp = NULL;
 	if (sk_spool_close(sp) < 0)
 		read_failed();
 }
@@ -302,7 +346,31 @@ struct scan {
 	int64_t line; /* index of the line that buf[start] belongs to */
 	int mid;      /* bytes of the current line have been passed */
 	int eof;
+	int seekable; /* peek through sections; consume only what is passed */
 };
+
+/* Fills the empty buffer; the bytes it held have all been passed. */
+static ssize_t
+scan_fill(struct scan *sc)
+{
+	sk_stream *sec;
+	size_t got;
+
+	if (!sc->seekable) {
+		ssize_t r = sk_read(sc->src, sc->buf, LINE_BUF);
+		if (r < 0)
+			read_failed();
+		return r;
+	}
+	consume_to(sc->src, (int64_t)sc->end);
+	if ((live.sec = sec = sk_section(sc->src, 0, LINE_BUF)) == NULL)
+		read_failed();
+	if (sk_read_full(sec, sc->buf, LINE_BUF, &got) < 0 && errno != ENODATA)
+		read_failed();
+	sk_close(sec);
+	live.sec = NULL;
+	return (ssize_t)got;
+}
 
 /*
  * Moves to the start of line target, writing what it passes when out is
@@ -318,8 +386,7 @@ scan_to(struct scan *sc, int64_t target, int out)
 			ssize_t r;
 			if (sc->eof)
 				return 0;
-			if ((r = sk_read(sc->src, sc->buf, LINE_BUF)) < 0)
-				read_failed();
+			r = scan_fill(sc);
 			sc->start = 0;
 			sc->end = (size_t)r;
 			if (r == 0) {
@@ -358,7 +425,7 @@ lines_forward(void)
 
 	for (size_t i = 0; i < nranges; i++) {
 		const struct sk_range *r = &ranges[i];
-		if (needs_total(r) && !(r->start >= 0 && !r->has_end))
+		if (needs_total(r) && (r->start_from_end || r->end_from_end))
 			return 0;
 		if (r->start < pos)
 			return 0;
@@ -368,11 +435,11 @@ lines_forward(void)
 }
 
 static void
-lines_one_pass(sk_stream *in)
+lines_one_pass(sk_stream *in, int seekable)
 {
-	struct scan sc = {.src = in};
+	struct scan sc = {.src = in, .seekable = seekable};
 
-	if ((sc.buf = malloc(LINE_BUF)) == NULL)
+	if ((live.buf = sc.buf = malloc(LINE_BUF)) == NULL)
 		err(EXIT_RUNTIME, "memory");
 	for (size_t i = 0; i < nranges; i++) {
 		const struct sk_range *r = &ranges[i];
@@ -387,14 +454,19 @@ lines_one_pass(sk_stream *in)
 			continue;
 		}
 		/* To the end: what is buffered, then the rest zero-copy. */
-		if (sk_write_all(STDOUT_FILENO, sc.buf + sc.start,
-		                 sc.end - sc.start) < 0)
+		if (seekable) {
+			consume_to(in, (int64_t)sc.start);
+		} else if (sk_write_all(STDOUT_FILENO, sc.buf + sc.start,
+		                        sc.end - sc.start) < 0) {
 			write_failed(errno);
-		sc.start = sc.end;
-		if (!sc.eof)
+		}
+		sc.start = sc.end = 0;
+		if (!sc.eof || seekable)
 			emit(in, SK_UNKNOWN);
 		sc.eof = 1;
 	}
+	if (seekable)
+		consume_to(in, (int64_t)sc.start);
 	free(sc.buf);
 	sk_close(in);
 }
@@ -418,18 +490,20 @@ ra_read(struct ra *ra, void *buf, size_t n, int64_t off)
 			read_failed();
 		return r;
 	}
-	if ((sec = sk_section(ra->in, off, (int64_t)n)) == NULL)
+	if ((live.tail = sec = sk_section(ra->in, off, (int64_t)n)) == NULL)
 		read_failed();
 	if (sk_read_full(sec, buf, n, &got) < 0 && errno != ENODATA)
 		read_failed();
 	sk_close(sec);
+	live.tail = NULL;
 	return (ssize_t)got;
 }
 
 static int64_t
 ra_length(struct ra *ra)
 {
-	int64_t l = ra->sp ? sk_spool_fill(ra->sp, SK_UNKNOWN) : sk_length(ra->in);
+	int64_t l =
+	    ra->sp ? sk_spool_fill(ra->sp, SK_UNKNOWN) : sk_length(ra->in);
 
 	if (l < 0)
 		read_failed();
@@ -458,7 +532,8 @@ line_start(struct ra *ra, char *buf, int64_t k, int *inside)
 				*inside = 0;
 			return off;
 		}
-		for (p = buf; line < k && (q = memchr(p, delim, (size_t)(buf + r - p)));
+		for (p = buf;
+		     line < k && (q = memchr(p, delim, (size_t)(buf + r - p)));
 		     p = q + 1) {
 			line++;
 			cur = off + (q - buf) + 1;
@@ -470,13 +545,15 @@ line_start(struct ra *ra, char *buf, int64_t k, int *inside)
 	return cur;
 }
 
-/* The offset where the k-th line from the end starts (k > 0). */
+/* The offset where the k-th line from the end starts (k = 0: the end). */
 static int64_t
 line_from_end(struct ra *ra, char *buf, int64_t k, int *inside)
 {
 	int64_t total = ra_length(ra), end = total, found = 0;
 	char last;
 
+	if (k == 0)
+		return total;
 	if (total == 0) {
 		*inside = 0;
 		return 0;
@@ -488,7 +565,8 @@ line_from_end(struct ra *ra, char *buf, int64_t k, int *inside)
 		int64_t from = end > LINE_BUF ? end - LINE_BUF : 0;
 		ssize_t n = ra_read(ra, buf, (size_t)(end - from), from);
 		if (n != end - from)
-			errx(EXIT_RUNTIME, "read error: input changed while read");
+			errx(EXIT_RUNTIME,
+			     "read error: input changed while read");
 		for (int64_t j = n - 1; j >= 0; j--)
 			if (buf[j] == delim && ++found == k)
 				return from + j + 1;
@@ -502,26 +580,28 @@ line_from_end(struct ra *ra, char *buf, int64_t k, int *inside)
 static void
 lines_random(struct ra *ra)
 {
-	char *buf = malloc(LINE_BUF);
+	char *buf = live.buf = malloc(LINE_BUF);
+	int64_t a = 0, b = 0;
 
 	if (buf == NULL)
 		err(EXIT_RUNTIME, "memory");
 	for (size_t i = 0; i < nranges; i++) {
 		const struct sk_range *r = &ranges[i];
 		int inside = 1;
-		int64_t a, b;
 		sk_stream *sec;
-		a = r->start >= 0 ? line_start(ra, buf, r->start, &inside)
-		                  : line_from_end(ra, buf, -r->start, &inside);
+		a = !r->start_from_end
+		        ? line_start(ra, buf, r->start, &inside)
+		        : line_from_end(ra, buf, -r->start, &inside);
 		if (!r->has_end) {
 			b = ra_length(ra);
-		} else if (r->end_is_len && r->start < 0) {
-			int64_t e = r->start + (r->end > -r->start ? -r->start : r->end);
+		} else if (r->end_is_len && r->start_from_end) {
+			int64_t e = r->start +
+			            (r->end > -r->start ? -r->start : r->end);
 			if (r->end > -r->start)
 				inside = 0;
 			b = e < 0 ? line_from_end(ra, buf, -e, &inside)
 			          : ra_length(ra);
-		} else if (!r->end_is_len && r->end < 0) {
+		} else if (r->end_from_end) {
 			b = line_from_end(ra, buf, -r->end, &inside);
 		} else {
 			b = line_start(ra, buf, abs_end(r), &inside);
@@ -532,11 +612,14 @@ lines_random(struct ra *ra)
 			b = a;
 		sec = ra->sp ? sk_spool_stream(ra->sp, a, b - a)
 		             : sk_section(ra->in, a, b - a);
-		if (sec == NULL)
+		if ((live.sec = sec) == NULL)
 			read_failed();
 		emit(sec, SK_UNKNOWN);
 		sk_close(sec);
+		live.sec = NULL;
 	}
+	if (ra->in)
+		consume_to(ra->in, b);
 	free(buf);
 }
 
@@ -545,18 +628,22 @@ run_lines(sk_stream *in)
 {
 	struct ra ra = {.in = in};
 	sk_stream *probe;
+	int seekable = 0;
 
-	if (lines_forward()) {
-		lines_one_pass(in);
-		return;
-	}
 	if (sk_length(in) != SK_UNKNOWN && (probe = sk_section(in, 0, 0))) {
 		sk_close(probe);
+		seekable = 1;
+	}
+	if (lines_forward()) {
+		lines_one_pass(in, seekable);
+		return;
+	}
+	if (seekable) {
 		lines_random(&ra);
 		sk_close(in);
 		return;
 	}
-	if ((ra.sp = sk_spool_open(in, SPOOL_MEM, NULL)) == NULL)
+	if ((live.sp = ra.sp = sk_spool_open(in, SPOOL_MEM, NULL)) == NULL)
 		err(EXIT_RUNTIME, "spool");
 	ra.in = NULL;
 	lines_random(&ra);
@@ -567,13 +654,13 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{"range", required_argument, NULL, 'r'},
-		{"lines", no_argument, NULL, 'l'},
-		{"strict", no_argument, NULL, 's'},
-		{"zero-terminated", no_argument, NULL, 'z'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"range", required_argument, NULL, 'r'},
+	    {"lines", no_argument, NULL, 'l'},
+	    {"strict", no_argument, NULL, 's'},
+	    {"zero-terminated", no_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	sk_stream **parts;
 	const char *bad;
@@ -589,14 +676,17 @@ main(int argc, char *argv[])
 			opt_lines = 1;
 			break;
 		case 'r':
-			if (sk_parse_ranges(optarg, &ranges, &nranges, &bad) < 0) {
+			if (sk_parse_ranges(optarg, &ranges, &nranges, &bad) <
+			    0) {
 				const char *end = strchr(bad, ',');
-				int len = end ? (int)(end - bad) : (int)strlen(bad);
-				usage_error("invalid range '%.*s': %s", len, bad,
-				            errno == ERANGE
-				                ? "number too large"
-				                : "expected START:END, START+LENGTH, "
-				                  "START: or :END");
+				int len =
+				    end ? (int)(end - bad) : (int)strlen(bad);
+				usage_error(
+				    "invalid range '%.*s': %s", len, bad,
+				    errno == ERANGE
+				        ? "number too large"
+				        : "expected START:END, START+LENGTH, "
+				          "START: or :END");
 			}
 			break;
 		case 's':
@@ -612,8 +702,7 @@ main(int argc, char *argv[])
 			usage_error("unknown or incomplete option");
 		}
 	}
-	if (nranges == 0 &&
-	    sk_parse_ranges(":", &ranges, &nranges, NULL) < 0)
+	if (nranges == 0 && sk_parse_ranges(":", &ranges, &nranges, NULL) < 0)
 		err(EXIT_RUNTIME, "memory");
 
 	argc -= optind;
@@ -629,11 +718,17 @@ main(int argc, char *argv[])
 		}
 	}
 	/* A missing input would shift every offset after it: write nothing. */
-	if (failed)
+	if (failed) {
+		for (int i = 0; i < nparts; i++)
+			sk_close(parts[i]);
+		free(parts);
+		free(ranges);
 		return EXIT_RUNTIME;
-	if ((in = sk_concat_open(parts, (size_t)nparts)) == NULL)
-		err(EXIT_RUNTIME, "memory");
+	}
+	in = sk_concat_open(parts, (size_t)nparts);
 	free(parts);
+	if ((live.in = in) == NULL)
+		err(EXIT_RUNTIME, "memory");
 	if (opt_lines)
 		run_lines(in);
 	else

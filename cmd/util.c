@@ -1,5 +1,6 @@
 /*
- * util.c - the program side of errors and options, shared by the programs in cmd/.
+ * util.c - the program side of errors and options, shared by the programs in
+ * cmd/.
  */
 #include <err.h>
 #include <errno.h>
@@ -36,9 +37,10 @@ size_arg(const char *option, const char *text)
 
 	if (sk_parse_size(text, &v) < 0)
 		usage_error("invalid size for %s: '%s' (%s)", option, text,
-		            errno == ERANGE ? "too large"
-		                            : "expected a number with an "
-		                              "optional suffix K, M, G, T, KB, MB...");
+		            errno == ERANGE
+		                ? "too large"
+		                : "expected a number with an "
+		                  "optional suffix K, M, G, T, KB, MB...");
 	return v;
 }
 

@@ -11,7 +11,7 @@
 
 /* Exit statuses shared by the programs. */
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 
 /* Prints "prog: MESSAGE" and a hint to try --help on stderr; exits 2. */
 noreturn void usage_error(const char *fmt, ...)

@@ -104,7 +104,8 @@ sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
 		switch (m) {
 		case M_CFR:
 			o = (off_t)*srcoff;
-			r = copy_file_range(src, &o, dst, NULL, (size_t)want, 0);
+			r = copy_file_range(src, &o, dst, NULL, (size_t)want,
+			                    0);
 			break;
 		case M_SENDFILE:
 			o = (off_t)*srcoff;
@@ -143,7 +144,8 @@ sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			if (sk__wait(src, POLLIN) < 0 || sk__wait(dst, POLLOUT) < 0)
+			if (sk__wait(src, POLLIN) < 0 ||
+			    sk__wait(dst, POLLOUT) < 0)
 				goto fail;
 			continue;
 		}
@@ -154,7 +156,8 @@ sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
 			}
 			if (m == M_SENDFILE) {
 				struct stat ds;
-				if (fstat(dst, &ds) == 0 && S_ISFIFO(ds.st_mode)) {
+				if (fstat(dst, &ds) == 0 &&
+				    S_ISFIFO(ds.st_mode)) {
 					m = M_SPLICE;
 					continue;
 				}

@@ -14,23 +14,23 @@ static const struct {
 	const char *suffix;
 	int64_t mult;
 } suffixes[] = {
-	{"", 1},
-	{"b", 1},
-	{"k", (int64_t)1 << 10},
-	{"kib", (int64_t)1 << 10},
-	{"kb", 1000},
-	{"m", (int64_t)1 << 20},
-	{"mib", (int64_t)1 << 20},
-	{"mb", 1000000},
-	{"g", (int64_t)1 << 30},
-	{"gib", (int64_t)1 << 30},
-	{"gb", 1000000000},
-	{"t", (int64_t)1 << 40},
-	{"tib", (int64_t)1 << 40},
-	{"tb", 1000000000000},
-	{"p", (int64_t)1 << 50},
-	{"pib", (int64_t)1 << 50},
-	{"pb", 1000000000000000},
+    {"", 1},
+    {"b", 1},
+    {"k", (int64_t)1 << 10},
+    {"kib", (int64_t)1 << 10},
+    {"kb", 1000},
+    {"m", (int64_t)1 << 20},
+    {"mib", (int64_t)1 << 20},
+    {"mb", 1000000},
+    {"g", (int64_t)1 << 30},
+    {"gib", (int64_t)1 << 30},
+    {"gb", 1000000000},
+    {"t", (int64_t)1 << 40},
+    {"tib", (int64_t)1 << 40},
+    {"tb", 1000000000000},
+    {"p", (int64_t)1 << 50},
+    {"pib", (int64_t)1 << 50},
+    {"pb", 1000000000000000},
 };
 
 /* Parses a size from text[0, len); 0 or -1 with errno. */
@@ -71,7 +71,8 @@ parse_size_n(const char *text, size_t len, int64_t *out)
 	}
 	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
 		size_t sl = strlen(suffixes[i].suffix);
-		if (sl == (size_t)(end - p) && strncasecmp(p, suffixes[i].suffix, sl) == 0) {
+		if (sl == (size_t)(end - p) &&
+		    strncasecmp(p, suffixes[i].suffix, sl) == 0) {
 			if (v > (uint64_t)(INT64_MAX / suffixes[i].mult)) {
 				errno = ERANGE;
 				return -1;
@@ -94,16 +95,16 @@ sk_parse_size(const char *text, int64_t *out)
 	return parse_size_n(text, strlen(text), out);
 }
 
-/* A size with an optional leading minus sign. */
+/* A size with an optional leading minus sign, which *neg reports. */
 static int
-parse_signed_n(const char *text, size_t len, int64_t *out)
+parse_signed_n(const char *text, size_t len, int64_t *out, int *neg)
 {
-	int neg = len > 0 && text[0] == '-';
 	int64_t v;
 
-	if (parse_size_n(text + neg, len - (size_t)neg, &v) < 0)
+	*neg = len > 0 && text[0] == '-';
+	if (parse_size_n(text + *neg, len - (size_t)*neg, &v) < 0)
 		return -1;
-	*out = neg ? -v : v;
+	*out = *neg ? -v : v;
 	return 0;
 }
 
@@ -111,14 +112,16 @@ static int
 parse_range_n(const char *text, size_t len, struct sk_range *r)
 {
 	const char *colon = memchr(text, ':', len), *plus;
-	struct sk_range v = {0, 0, 0, 0};
+	struct sk_range v = {0, 0, 0, 0, 0, 0};
 
 	if (colon) {
 		size_t a = (size_t)(colon - text), b = len - a - 1;
-		if (a > 0 && parse_signed_n(text, a, &v.start) < 0)
+		if (a > 0 &&
+		    parse_signed_n(text, a, &v.start, &v.start_from_end) < 0)
 			return -1;
 		if (b > 0) {
-			if (parse_signed_n(colon + 1, b, &v.end) < 0)
+			if (parse_signed_n(colon + 1, b, &v.end,
+			                   &v.end_from_end) < 0)
 				return -1;
 			v.has_end = 1;
 		}
@@ -131,7 +134,8 @@ parse_range_n(const char *text, size_t len, struct sk_range *r)
 		errno = EINVAL;
 		return -1;
 	}
-	if (parse_signed_n(text, (size_t)(plus - text), &v.start) < 0 ||
+	if (parse_signed_n(text, (size_t)(plus - text), &v.start,
+	                   &v.start_from_end) < 0 ||
 	    parse_size_n(plus + 1, len - (size_t)(plus - text) - 1, &v.end) < 0)
 		return -1;
 	v.has_end = 1;
@@ -185,14 +189,14 @@ sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                  int64_t *b)
 {
 	int inside = 1;
-	int64_t s = r->start < 0 ? total + r->start : r->start, e;
+	int64_t s = r->start_from_end ? total + r->start : r->start, e;
 
 	if (!r->has_end)
 		e = total;
 	else if (r->end_is_len)
-		e = r->end > INT64_MAX - s ? INT64_MAX : s + r->end;
+		e = s > 0 && r->end > INT64_MAX - s ? INT64_MAX : s + r->end;
 	else
-		e = r->end < 0 ? total + r->end : r->end;
+		e = r->end_from_end ? total + r->end : r->end;
 	if (s < 0 || s > total)
 		inside = 0;
 	if (e < 0 || e > total)

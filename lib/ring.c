@@ -78,7 +78,8 @@ sk__ring_pop(struct sk__ring *r, void *out, size_t n)
 	if (n > r->len)
 		n = r->len;
 	while (done < n) {
-		size_t k = r->cap - r->head < n - done ? r->cap - r->head : n - done;
+		size_t k =
+		    r->cap - r->head < n - done ? r->cap - r->head : n - done;
 		memcpy(o + done, r->buf + r->head, k);
 		done += k;
 		r->head = (r->head + k) % r->cap;

@@ -11,7 +11,7 @@
 #include "spool.h"
 
 #define DEFAULT_MEMCAP ((size_t)8 << 20)
-#define FIRST_ALLOC ((size_t)64 << 10)
+#define FIRST_ALLOC    ((size_t)64 << 10)
 /* How much one fill step pulls into the file when the caller wants all:
  * large, for few calls, and bounded, so a failure is noticed soon. */
 #define FILE_STEP ((int64_t)4 << 20)
@@ -93,7 +93,8 @@ pull(sk_spool *sp, int64_t upto)
 	if (sp->fd < 0) {
 		ssize_t r;
 		if ((size_t)sp->size == sp->memalloc) {
-			size_t n = sp->memalloc ? sp->memalloc * 2 : FIRST_ALLOC;
+			size_t n =
+			    sp->memalloc ? sp->memalloc * 2 : FIRST_ALLOC;
 			char *nm;
 			if (n > sp->memcap)
 				n = sp->memcap;
@@ -111,7 +112,8 @@ pull(sk_spool *sp, int64_t upto)
 	} else {
 		int64_t want = FILE_STEP, r;
 		if (upto != SK_UNKNOWN && upto - sp->size < want)
-			want = upto - sp->size < 65536 ? 65536 : upto - sp->size;
+			want =
+			    upto - sp->size < 65536 ? 65536 : upto - sp->size;
 		/* The file's own offset stays at its end: appends go there,
 		 * reads use pread. */
 		r = sk_copy(sp->src, sp->fd, want);
@@ -155,8 +157,8 @@ sk_spool_read_at(sk_spool *sp, void *buf, size_t n, int64_t off)
 	}
 	if (n > INT64_MAX - (uint64_t)off)
 		n = (size_t)(INT64_MAX - off);
-	if (off + (int64_t)n > sp->size && sk_spool_fill(sp, off + (int64_t)n) < 0 &&
-	    off >= sp->size)
+	if (off + (int64_t)n > sp->size &&
+	    sk_spool_fill(sp, off + (int64_t)n) < 0 && off >= sp->size)
 		return -1;
 	if (off >= sp->size || n == 0)
 		return 0;
@@ -279,7 +281,8 @@ sk__spool_copy(sk_spool *sp, int64_t *off, int dst, int64_t n, int *rerr)
 		n -= r;
 		if (n > 0 && unsupported) {
 			char buf[65536];
-			size_t k = n < (int64_t)sizeof buf ? (size_t)n : sizeof buf;
+			size_t k =
+			    n < (int64_t)sizeof buf ? (size_t)n : sizeof buf;
 			ssize_t g = sk__pread(sp->fd, buf, k, *off);
 			if (g <= 0) {
 				*rerr = 1;

@@ -127,7 +127,8 @@ sk_skip(sk_stream *s, int64_t n)
 		return done;
 	}
 	while (done < n) {
-		size_t want = n - done < SKIP_CHUNK ? (size_t)(n - done) : SKIP_CHUNK;
+		size_t want =
+		    n - done < SKIP_CHUNK ? (size_t)(n - done) : SKIP_CHUNK;
 		r = sk_read(s, buf, want);
 		if (r < 0)
 			return -1;
@@ -241,7 +242,8 @@ sk_slurp(sk_stream *src, size_t max, char **out)
 			if (ncap > max + 1)
 				ncap = max + 1;
 			if (ncap <= len + 1) {
-				/* Full at max: one more byte means too large. */
+				/* Full at max: one more byte means too large.
+				 */
 				char c;
 				r = sk_read(src, &c, 1);
 				if (r == 0)

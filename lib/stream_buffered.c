@@ -86,11 +86,11 @@ buffered_skip(sk_stream *s, int64_t n)
 }
 
 const struct sk_ops sk__buffered_ops = {
-	.name = "buffered",
-	.read = buffered_read,
-	.close = buffered_close,
-	.length = buffered_length,
-	.skip = buffered_skip,
+    .name = "buffered",
+    .read = buffered_read,
+    .close = buffered_close,
+    .length = buffered_length,
+    .skip = buffered_skip,
 };
 
 SK_API sk_stream *
@@ -117,8 +117,7 @@ sk_buffered_open(sk_stream *src, size_t bufsize)
 }
 
 SK_API int
-sk_readline(sk_stream *s, int delim, size_t max, const char **line,
-            size_t *len)
+sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 {
 	struct buffered *b = (struct buffered *)s;
 	size_t scanned = 0;
@@ -133,8 +132,8 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line,
 	}
 	for (;;) {
 		size_t have = b->end - b->start;
-		char *hit = memchr(b->buf + b->start + scanned, delim,
-		                   have - scanned);
+		char *hit =
+		    memchr(b->buf + b->start + scanned, delim, have - scanned);
 		ssize_t r;
 
 		if (hit != NULL) {

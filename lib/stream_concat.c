@@ -142,8 +142,10 @@ concat_section(sk_stream *s, int64_t off, int64_t len)
 		/* The part covers [pos, pos+l); take its overlap with the
 		 * section [off, off+len). */
 		a = off > pos ? off - pos : 0;
-		b = len == SK_UNKNOWN || off + len - pos > l ? l : off + len - pos;
-		if (a < b && (secs[k++] = sk_section(c->parts[i], a, b - a)) == NULL)
+		b = len == SK_UNKNOWN || off + len - pos > l ? l
+		                                             : off + len - pos;
+		if (a < b &&
+		    (secs[k++] = sk_section(c->parts[i], a, b - a)) == NULL)
 			goto fail;
 		pos += l;
 		if (len != SK_UNKNOWN && pos >= off + len)
@@ -181,15 +183,15 @@ concat_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 }
 
 const struct sk_ops sk__concat_ops = {
-	.name = "concat",
-	.read = concat_read,
-	.close = concat_close,
-	.length = concat_length,
-	.skip = concat_skip,
-	.fileno = concat_fileno,
-	.advance = concat_advance,
-	.section = concat_section,
-	.copy = concat_copy,
+    .name = "concat",
+    .read = concat_read,
+    .close = concat_close,
+    .length = concat_length,
+    .skip = concat_skip,
+    .fileno = concat_fileno,
+    .advance = concat_advance,
+    .section = concat_section,
+    .copy = concat_copy,
 };
 
 SK_API sk_stream *

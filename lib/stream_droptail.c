@@ -68,10 +68,10 @@ droptail_length(sk_stream *s)
 }
 
 static const struct sk_ops droptail_ops = {
-	.name = "droptail",
-	.read = droptail_read,
-	.close = droptail_close,
-	.length = droptail_length,
+    .name = "droptail",
+    .read = droptail_read,
+    .close = droptail_close,
+    .length = droptail_length,
 };
 
 SK_API sk_stream *

@@ -19,9 +19,9 @@ struct fdstream {
 	int fd;
 	int own;
 	int seekable;
-	int section;    /* a section: borrows fd, never moves its offset */
-	int64_t off;    /* next offset to read, when seekable */
-	int64_t end;    /* offset where the stream ends, or SK_UNKNOWN */
+	int section; /* a section: borrows fd, never moves its offset */
+	int64_t off; /* next offset to read, when seekable */
+	int64_t end; /* offset where the stream ends, or SK_UNKNOWN */
 };
 
 static const struct sk_ops fd_ops;
@@ -77,7 +77,8 @@ fd_close(sk_stream *s)
 
 	if (f->own) {
 		r = close(f->fd);
-		/* Linux has closed the descriptor even when close says EINTR. */
+		/* Linux has closed the descriptor even when close says EINTR.
+		 */
 		if (r < 0 && errno == EINTR)
 			r = 0;
 	} else if (f->seekable && !f->section) {
@@ -116,7 +117,8 @@ skip_splice(int fd, int64_t n)
 	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		return 0;
 	while (done < n) {
-		size_t want = n - done > (1 << 20) ? (1 << 20) : (size_t)(n - done);
+		size_t want =
+		    n - done > (1 << 20) ? (1 << 20) : (size_t)(n - done);
 		ssize_t r = splice(fd, NULL, null, NULL, want, SPLICE_F_MOVE);
 		if (r > 0) {
 			done += r;
@@ -156,8 +158,9 @@ fd_skip(sk_stream *s, int64_t n)
 	if (done < 0)
 		return -1;
 	while (done < n) {
-		size_t want = n - done < (int64_t)sizeof buf ? (size_t)(n - done)
-		                                               : sizeof buf;
+		size_t want = n - done < (int64_t)sizeof buf
+		                  ? (size_t)(n - done)
+		                  : sizeof buf;
 		ssize_t r = sk__read(f->fd, buf, want);
 		if (r < 0)
 			return -1;
@@ -240,26 +243,28 @@ fd_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 			if (max == SK_UNKNOWN || max > left)
 				max = left;
 		}
-		done = sk__copy_fd(f->fd, &f->off, dst, max, rerr, &unsupported);
+		done =
+		    sk__copy_fd(f->fd, &f->off, dst, max, rerr, &unsupported);
 	} else {
 		done = sk__copy_fd(f->fd, NULL, dst, max, rerr, &unsupported);
 	}
 	if (done < 0 || !unsupported)
 		return done;
-	more = sk__copy_loop(s, dst, max == SK_UNKNOWN ? max : max - done, rerr);
+	more =
+	    sk__copy_loop(s, dst, max == SK_UNKNOWN ? max : max - done, rerr);
 	return more < 0 ? -1 : done + more;
 }
 
 static const struct sk_ops fd_ops = {
-	.name = "fd",
-	.read = fd_read,
-	.close = fd_close,
-	.length = fd_length,
-	.skip = fd_skip,
-	.fileno = fd_fileno,
-	.advance = fd_advance,
-	.section = fd_section,
-	.copy = fd_copy,
+    .name = "fd",
+    .read = fd_read,
+    .close = fd_close,
+    .length = fd_length,
+    .skip = fd_skip,
+    .fileno = fd_fileno,
+    .advance = fd_advance,
+    .section = fd_section,
+    .copy = fd_copy,
 };
 
 /* Is this size-0 regular file really empty (not a procfs-like file)? */

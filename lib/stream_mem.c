@@ -92,13 +92,13 @@ mem_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 }
 
 static const struct sk_ops mem_ops = {
-	.name = "mem",
-	.read = mem_read,
-	.close = mem_close,
-	.length = mem_length,
-	.skip = mem_skip,
-	.section = mem_section,
-	.copy = mem_copy,
+    .name = "mem",
+    .read = mem_read,
+    .close = mem_close,
+    .length = mem_length,
+    .skip = mem_skip,
+    .section = mem_section,
+    .copy = mem_copy,
 };
 
 SK_API sk_stream *

@@ -53,7 +53,8 @@ write_nosigpipe(int fd, const void *buf, size_t n)
 	saved = errno;
 	if (w < 0 && errno == EPIPE && !was_pending) {
 		struct timespec zero = {0, 0};
-		while (sigtimedwait(&pipeset, NULL, &zero) < 0 && errno == EINTR)
+		while (sigtimedwait(&pipeset, NULL, &zero) < 0 &&
+		       errno == EINTR)
 			;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -159,9 +160,9 @@ proc_close(sk_stream *s)
 }
 
 const struct sk_ops sk__proc_ops = {
-	.name = "proc",
-	.read = proc_read,
-	.close = proc_close,
+    .name = "proc",
+    .read = proc_read,
+    .close = proc_close,
 };
 
 SK_API int
@@ -192,8 +193,8 @@ sk_proc_open(char *const argv[], sk_stream *in)
 		goto fail;
 	if (pipe2(outp, O_CLOEXEC) < 0)
 		goto fail;
-	if (in && (pipe2(inp, O_CLOEXEC) < 0 ||
-	           (p->pend = malloc(FEED_BUF)) == NULL))
+	if (in &&
+	    (pipe2(inp, O_CLOEXEC) < 0 || (p->pend = malloc(FEED_BUF)) == NULL))
 		goto fail;
 	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
 		errno = e;

@@ -53,10 +53,10 @@ recorder_length(sk_stream *s)
 }
 
 const struct sk_ops sk__recorder_ops = {
-	.name = "recorder",
-	.read = recorder_read,
-	.close = recorder_close,
-	.length = recorder_length,
+    .name = "recorder",
+    .read = recorder_read,
+    .close = recorder_close,
+    .length = recorder_length,
 };
 
 SK_API sk_stream *

@@ -47,7 +47,8 @@ start_rest(struct shared *sh)
 		if (sh->spool == NULL)
 			return -1;
 		while (left > 0) {
-			size_t k = left < (int64_t)sizeof buf ? (size_t)left : sizeof buf;
+			size_t k = left < (int64_t)sizeof buf ? (size_t)left
+			                                      : sizeof buf;
 			ssize_t r = sk_read(sh->src, buf, k);
 			if (r < 0)
 				return -1;
@@ -141,7 +142,8 @@ half_length(sk_stream *s)
 	l = sk_length(sh->src);
 	if (h->is_head) {
 		left = sh->rest_started ? 0 : sh->pos - sh->head_read;
-		return l == SK_UNKNOWN ? (left == 0 ? 0 : l) : (l < left ? l : left);
+		return l == SK_UNKNOWN ? (left == 0 ? 0 : l)
+		                       : (l < left ? l : left);
 	}
 	if (sh->rest_started || l == SK_UNKNOWN)
 		return l;
@@ -202,12 +204,12 @@ half_section(sk_stream *s, int64_t off, int64_t len)
 }
 
 static const struct sk_ops half_ops = {
-	.name = "split",
-	.read = half_read,
-	.close = half_close,
-	.length = half_length,
-	.section = half_section,
-	.copy = half_copy,
+    .name = "split",
+    .read = half_read,
+    .close = half_close,
+    .length = half_length,
+    .section = half_section,
+    .copy = half_copy,
 };
 
 static struct half *

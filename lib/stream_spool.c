@@ -118,13 +118,13 @@ spoolstream_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 }
 
 static const struct sk_ops spoolstream_ops = {
-	.name = "spool",
-	.read = spoolstream_read,
-	.close = spoolstream_close,
-	.length = spoolstream_length,
-	.skip = spoolstream_skip,
-	.section = spoolstream_section,
-	.copy = spoolstream_copy,
+    .name = "spool",
+    .read = spoolstream_read,
+    .close = spoolstream_close,
+    .length = spoolstream_length,
+    .skip = spoolstream_skip,
+    .section = spoolstream_section,
+    .copy = spoolstream_copy,
 };
 
 SK_API sk_stream *

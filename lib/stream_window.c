@@ -170,15 +170,15 @@ window_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 }
 
 static const struct sk_ops window_ops = {
-	.name = "window",
-	.read = window_read,
-	.close = window_close,
-	.length = window_length,
-	.skip = window_skip,
-	.fileno = window_fileno,
-	.advance = window_advance,
-	.section = window_section,
-	.copy = window_copy,
+    .name = "window",
+    .read = window_read,
+    .close = window_close,
+    .length = window_length,
+    .skip = window_skip,
+    .fileno = window_fileno,
+    .advance = window_advance,
+    .section = window_section,
+    .copy = window_copy,
 };
 
 SK_API sk_stream *

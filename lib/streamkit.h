@@ -38,7 +38,7 @@ extern "C" {
 #define SK_VERSION_MAJOR 0
 #define SK_VERSION_MINOR 1
 #define SK_VERSION_PATCH 0
-#define SK_VERSION "0.1.0"
+#define SK_VERSION       "0.1.0"
 
 /* "Not known" for lengths, "to the end" for range ends. */
 #define SK_UNKNOWN ((int64_t)-1)
@@ -188,8 +188,8 @@ sk_stream *sk_window_open(sk_stream *src, int64_t off, int64_t len);
  * (memory up to spool_mem bytes, then an unlinked temporary file in
  * tmpdir, NULL: $TMPDIR or /tmp).  Returns 0, or -1 with errno.
  */
-int sk_split(sk_stream *src, int64_t pos, size_t spool_mem,
-             const char *tmpdir, sk_stream **head, sk_stream **rest);
+int sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
+             sk_stream **head, sk_stream **rest);
 
 /*
  * All of src but its last n bytes (head -c -N), holding n bytes back in a
@@ -366,15 +366,18 @@ int sk_pipe_grow(int fd, size_t size);
 int sk_parse_size(const char *text, int64_t *out);
 
 /*
- * A range of a stream.  start and end are offsets; negative ones count from
- * the end (Python-style).  has_end is 0 for "to the end".  The range is
- * [start, end) once both are resolved against the stream's length.
+ * A range of a stream: [start, end) once both are resolved against the
+ * stream's length.  A position written with a minus sign counts from the
+ * end: its value is <= 0 and its from_end flag is set, so that "-0" means
+ * the very end (as head -c -0 and tail -c 0 do) rather than offset 0.
  */
 struct sk_range {
 	int64_t start;
-	int64_t end;
-	int has_end;
-	int end_is_len; /* end was written as +LENGTH: end = start + end */
+	int64_t end;        /* an offset, or a length when end_is_len */
+	int has_end;        /* 0: to the end of the stream */
+	int end_is_len;     /* written START+LENGTH: end = start + length */
+	int start_from_end; /* start was written negative */
+	int end_from_end;   /* end was written negative */
 };
 
 /*
@@ -396,7 +399,8 @@ int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
 
 /*
  * Resolves r against a stream of length total into [*a, *b), clamped to
- * [0, total] like a Python slice.  Returns 1 when the range lay wholly
+ * [0, total] like a Python slice (an end before the start gives an empty
+ * range at the start).  Returns 1 when the range lay wholly
  * inside the stream, 0 when it was clamped (what --strict refuses).
  */
 int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,

@@ -16,23 +16,23 @@ struct t_case {
 
 extern int t_failed; /* failures in the running case */
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			printf("#   %s:%d: CHECK(%s) failed\n", __FILE__,    \
-			       __LINE__, #cond);                             \
-			t_failed++;                                          \
-		}                                                            \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			printf("#   %s:%d: CHECK(%s) failed\n", __FILE__,      \
+			       __LINE__, #cond);                               \
+			t_failed++;                                            \
+		}                                                              \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                       \
-	do {                                                                 \
-		long long t_a_ = (long long)(a), t_b_ = (long long)(b);      \
-		if (t_a_ != t_b_) {                                          \
-			printf("#   %s:%d: %s == %lld, expected %s == %lld\n",   \
-			       __FILE__, __LINE__, #a, t_a_, #b, t_b_);      \
-			t_failed++;                                          \
-		}                                                            \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long t_a_ = (long long)(a), t_b_ = (long long)(b);        \
+		if (t_a_ != t_b_) {                                            \
+			printf("#   %s:%d: %s == %lld, expected %s == %lld\n", \
+			       __FILE__, __LINE__, #a, t_a_, #b, t_b_);        \
+			t_failed++;                                            \
+		}                                                              \
 	} while (0)
 
 /* Runs the cases, prints TAP, returns the exit status for main. */
@@ -49,12 +49,15 @@ int t_pipe_with(const void *buf, size_t n, size_t chunk);
 /* Reads all of a stream with reads of at most step bytes; malloc'd. */
 unsigned char *t_read_all(void *stream, size_t step, size_t *len);
 
-#define T_CASES(...)                                                         \
-	int main(void)                                                       \
-	{                                                                    \
-		static const struct t_case cases[] = {__VA_ARGS__};          \
-		return t_run(cases, sizeof cases / sizeof cases[0]);         \
+#define T_CASES(...)                                                           \
+	int main(void)                                                         \
+	{                                                                      \
+		static const struct t_case cases[] = {__VA_ARGS__};            \
+		return t_run(cases, sizeof cases / sizeof cases[0]);           \
 	}
-#define T(fn) {#fn, fn}
+#define T(fn)                                                                  \
+	{                                                                      \
+#fn, fn                                                        \
+	}
 
 #endif

@@ -56,19 +56,23 @@ static void
 copy_moves_every_byte_between_every_kind(void)
 {
 	unsigned char *src = t_pattern(N, 31);
-	static const int64_t maxes[] = {SK_UNKNOWN, 0, 1, 4096, 65537, N - 1, N,
-	                                N + 1};
+	static const int64_t maxes[] = {SK_UNKNOWN, 0,     1, 4096,
+	                                65537,      N - 1, N, N + 1};
 
 	for (int kind = 0; kind < 3; kind++) {
 		for (size_t m = 0; m < sizeof maxes / sizeof maxes[0]; m++) {
 			int64_t max = maxes[m], copied;
 			int64_t want = max == SK_UNKNOWN || max > N ? N : max;
-			sk_stream *s = kind == 0 ? sk_mem_open(src, N, 0)
-			             : kind == 1 ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
-			                         : sk_fd_open(t_pipe_with(src, N, 65536), SK_FD_OWN);
+			sk_stream *s =
+			    kind == 0 ? sk_mem_open(src, N, 0)
+			    : kind == 1
+			        ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
+			        : sk_fd_open(t_pipe_with(src, N, 65536),
+			                     SK_FD_OWN);
 			/* Into a pipe. */
 			size_t len;
-			unsigned char *got = through_pipe(s, max, &copied, &len);
+			unsigned char *got =
+			    through_pipe(s, max, &copied, &len);
 			CHECK_EQ(copied, want);
 			CHECK_EQ(len, (size_t)want);
 			CHECK(memcmp(got, src, len) == 0);
@@ -76,8 +80,10 @@ copy_moves_every_byte_between_every_kind(void)
 			sk_close(s);
 			/* Into a regular file, then a second copy appends. */
 			s = kind == 0 ? sk_mem_open(src, N, 0)
-			  : kind == 1 ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
-			              : sk_fd_open(t_pipe_with(src, N, 4096), SK_FD_OWN);
+			    : kind == 1
+			        ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
+			        : sk_fd_open(t_pipe_with(src, N, 4096),
+			                     SK_FD_OWN);
 			int out = t_tmpfile_with("", 0);
 			CHECK_EQ(sk_copy(s, out, max), want);
 			CHECK_EQ(sk_copy(s, out, SK_UNKNOWN), N - want);
@@ -123,9 +129,11 @@ copy_reports_a_full_device_as_a_write_error(void)
 	int full = open("/dev/full", O_WRONLY);
 
 	for (int kind = 0; kind < 3; kind++) {
-		sk_stream *s = kind == 0 ? sk_mem_open(src, 100000, 0)
-		             : kind == 1 ? sk_fd_open(t_tmpfile_with(src, 100000), SK_FD_OWN)
-		                         : sk_fd_open(t_pipe_with(src, 100000, 0), SK_FD_OWN);
+		sk_stream *s =
+		    kind == 0 ? sk_mem_open(src, 100000, 0)
+		    : kind == 1
+		        ? sk_fd_open(t_tmpfile_with(src, 100000), SK_FD_OWN)
+		        : sk_fd_open(t_pipe_with(src, 100000, 0), SK_FD_OWN);
 		errno = 0;
 		CHECK_EQ(sk_copy(s, full, SK_UNKNOWN), -1);
 		CHECK_EQ(errno, ENOSPC);
@@ -144,9 +152,10 @@ copy_into_a_closed_pipe_says_epipe(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	for (int kind = 0; kind < 3; kind++) {
-		sk_stream *s = kind == 0 ? sk_mem_open(src, N, 0)
-		             : kind == 1 ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
-		                         : sk_fd_open(t_pipe_with(src, N, 0), SK_FD_OWN);
+		sk_stream *s =
+		    kind == 0   ? sk_mem_open(src, N, 0)
+		    : kind == 1 ? sk_fd_open(t_tmpfile_with(src, N), SK_FD_OWN)
+		                : sk_fd_open(t_pipe_with(src, N, 0), SK_FD_OWN);
 		CHECK(pipe(p) == 0);
 		close(p[0]);
 		errno = 0;
@@ -213,7 +222,8 @@ slurp_and_discard_read_to_the_end(void)
 static void
 process_output_is_a_stream_and_its_status_is_kept(void)
 {
-	char *argv[] = {(char *)"sh", (char *)"-c", (char *)"printf 'a\\nb\\n'; exit 3", NULL};
+	char *argv[] = {(char *)"sh", (char *)"-c",
+	                (char *)"printf 'a\\nb\\n'; exit 3", NULL};
 	sk_stream *p = sk_proc_open(argv, NULL);
 	char *out;
 	int st = -1;
@@ -236,7 +246,8 @@ process_input_is_fed_from_a_stream(void)
 {
 	unsigned char *src = t_pattern(N, 36);
 	char *argv[] = {(char *)"cat", NULL};
-	sk_stream *p = sk_proc_open(argv, sk_fd_open(t_pipe_with(src, N, 3000), SK_FD_OWN));
+	sk_stream *p = sk_proc_open(
+	    argv, sk_fd_open(t_pipe_with(src, N, 3000), SK_FD_OWN));
 	size_t len;
 	unsigned char *got = t_read_all(p, 65536, &len);
 	int st;

@@ -13,14 +13,22 @@ sizes_take_decimal_hex_and_suffixes(void)
 		const char *text;
 		int64_t want;
 	} ok[] = {
-	    {"0", 0},          {"17", 17},
-	    {"0x10", 16},      {"0XfF", 255},
-	    {"1K", 1024},      {"1k", 1024},
-	    {"1KiB", 1024},    {"1KB", 1000},
-	    {"2M", 2 << 20},   {"2MB", 2000000},
-	    {"3G", 3LL << 30}, {"1GB", 1000000000},
-	    {"1T", 1LL << 40}, {"1P", 1LL << 50},
-	    {"5B", 5},         {"9223372036854775807", INT64_MAX},
+	    {"0", 0},
+	    {"17", 17},
+	    {"0x10", 16},
+	    {"0XfF", 255},
+	    {"1K", 1024},
+	    {"1k", 1024},
+	    {"1KiB", 1024},
+	    {"1KB", 1000},
+	    {"2M", 2 << 20},
+	    {"2MB", 2000000},
+	    {"3G", 3LL << 30},
+	    {"1GB", 1000000000},
+	    {"1T", 1LL << 40},
+	    {"1P", 1LL << 50},
+	    {"5B", 5},
+	    {"9223372036854775807", INT64_MAX},
 	    {"8191P", 8191LL << 50},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -35,10 +43,11 @@ sizes_take_decimal_hex_and_suffixes(void)
 static void
 sizes_reject_garbage_and_overflow_with_the_right_errno(void)
 {
-	static const char *bad[] = {"", "K", "-1", "1.5", "12x", "0x", "0x1K",
-	                            " 1", "1 ", "1KK", "1Q", "abc"};
+	static const char *bad[] = {"",     "K",  "-1", "1.5", "12x", "0x",
+	                            "0x1K", " 1", "1 ", "1KK", "1Q",  "abc"};
 	static const char *big[] = {"9223372036854775808", "8192P", "9E",
-	                            "99999999999999999999999", "0x8000000000000000"};
+	                            "99999999999999999999999",
+	                            "0x8000000000000000"};
 	int64_t v;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -51,7 +60,8 @@ sizes_reject_garbage_and_overflow_with_the_right_errno(void)
 		CHECK_EQ(sk_parse_size(big[i], &v), -1);
 		if (errno != ERANGE && errno != EINVAL)
 			printf("#   '%s' errno %d\n", big[i], errno);
-		CHECK(errno == ERANGE || (errno == EINVAL && strchr(big[i], 'E')));
+		CHECK(errno == ERANGE ||
+		      (errno == EINVAL && strchr(big[i], 'E')));
 	}
 }
 
@@ -62,11 +72,17 @@ ranges_parse_every_form(void)
 		const char *text;
 		struct sk_range want;
 	} ok[] = {
-	    {"10:20", {10, 20, 1, 0}},   {"10:", {10, 0, 0, 0}},
-	    {":20", {0, 20, 1, 0}},      {":", {0, 0, 0, 0}},
-	    {"-5:", {-5, 0, 0, 0}},      {"-5:-1", {-5, -1, 1, 0}},
-	    {"4K+512", {4096, 512, 1, 1}}, {"-1M+10", {-(1 << 20), 10, 1, 1}},
-	    {"0x10:0x20", {16, 32, 1, 0}},
+	    {"10:20", {10, 20, 1, 0, 0, 0}},
+	    {"10:", {10, 0, 0, 0, 0, 0}},
+	    {":20", {0, 20, 1, 0, 0, 0}},
+	    {":", {0, 0, 0, 0, 0, 0}},
+	    {"-5:", {-5, 0, 0, 0, 1, 0}},
+	    {"-5:-1", {-5, -1, 1, 0, 1, 1}},
+	    {"-0:", {0, 0, 0, 0, 1, 0}},
+	    {":-0", {0, 0, 1, 0, 0, 1}},
+	    {"4K+512", {4096, 512, 1, 1, 0, 0}},
+	    {"-1M+10", {-(1 << 20), 10, 1, 1, 1, 0}},
+	    {"0x10:0x20", {16, 32, 1, 0, 0, 0}},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		struct sk_range r;
@@ -75,14 +91,16 @@ ranges_parse_every_form(void)
 		CHECK_EQ(r.end, ok[i].want.end);
 		CHECK_EQ(r.has_end, ok[i].want.has_end);
 		CHECK_EQ(r.end_is_len, ok[i].want.end_is_len);
+		CHECK_EQ(r.start_from_end, ok[i].want.start_from_end);
+		CHECK_EQ(r.end_from_end, ok[i].want.end_from_end);
 	}
 }
 
 static void
 ranges_reject_malformed_text(void)
 {
-	static const char *bad[] = {"", "10", "+5", "1+-5", "a:b", "1:2:3",
-	                            "--1:", "1++2", "1:K"};
+	static const char *bad[] = {"",      "10",   "+5",   "1+-5", "a:b",
+	                            "1:2:3", "--1:", "1++2", "1:K"};
 	struct sk_range r;
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -122,13 +140,25 @@ resolve_clamps_like_python_slices(void)
 		int64_t total, a, b;
 		int inside;
 	} cases[] = {
-	    {"0:10", 100, 0, 10, 1},    {"90:", 100, 90, 100, 1},
-	    {"90:110", 100, 90, 100, 0}, {"-10:", 100, 90, 100, 1},
-	    {"-110:", 100, 0, 100, 0},  {":-10", 100, 0, 90, 1},
-	    {"50:40", 100, 50, 50, 1},  {"-10+5", 100, 90, 95, 1},
-	    {"-10+20", 100, 90, 100, 0}, {"100:", 100, 100, 100, 1},
-	    {"101:", 100, 100, 100, 0}, {"0:0", 0, 0, 0, 1},
-	    {"-1:", 0, 0, 0, 0},        {"5+9223372036854775807", 10, 5, 10, 0},
+	    {"0:10", 100, 0, 10, 1},
+	    {"90:", 100, 90, 100, 1},
+	    {"90:110", 100, 90, 100, 0},
+	    {"-10:", 100, 90, 100, 1},
+	    {"-110:", 100, 0, 100, 0},
+	    {":-10", 100, 0, 90, 1},
+	    {"50:40", 100, 50, 50, 1},
+	    {"-10+5", 100, 90, 95, 1},
+	    {"-10+20", 100, 90, 100, 0},
+	    {"100:", 100, 100, 100, 1},
+	    {"101:", 100, 100, 100, 0},
+	    {"0:0", 0, 0, 0, 1},
+	    {"-1:", 0, 0, 0, 0},
+	    {"5+9223372036854775807", 10, 5, 10, 0},
+	    {"-3+1", 1, 0, 0, 0},
+	    {"-514+235", 511, 0, 232, 0},
+	    {"-0:", 100, 100, 100, 1},
+	    {":-0", 100, 0, 100, 1},
+	    {"-0+5", 100, 100, 100, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct sk_range r;

@@ -27,10 +27,11 @@ read_at_matches_the_source_on_both_sides_of_the_cap(void)
 		sk_spool *sp = sk_spool_open(pipe_of(src, N), caps[c], NULL);
 		unsigned char buf[7000];
 		/* Read backwards and forwards across the switch to disk. */
-		static const int64_t offs[] = {0, 500, 4090, 70000, 299999, 1000,
-		                               65530, 250000, 0};
+		static const int64_t offs[] = {
+		    0, 500, 4090, 70000, 299999, 1000, 65530, 250000, 0};
 		for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++) {
-			ssize_t r = sk_spool_read_at(sp, buf, sizeof buf, offs[i]);
+			ssize_t r =
+			    sk_spool_read_at(sp, buf, sizeof buf, offs[i]);
 			size_t want = N - (size_t)offs[i] < sizeof buf
 			                  ? N - (size_t)offs[i]
 			                  : sizeof buf;
@@ -111,8 +112,8 @@ spool_streams_and_their_sections_read_lazily(void)
 	unsigned char *src = t_pattern(N, 24);
 
 	for (int cap = 0; cap < 2; cap++) {
-		sk_spool *sp = sk_spool_open(pipe_of(src, N), cap ? 4096 : N * 2,
-		                             NULL);
+		sk_spool *sp =
+		    sk_spool_open(pipe_of(src, N), cap ? 4096 : N * 2, NULL);
 		sk_stream *a = sk_spool_stream(sp, 1000, 50000);
 		sk_stream *b = sk_spool_stream(sp, 290000, SK_UNKNOWN);
 		sk_stream *c;

@@ -1,0 +1,21 @@
+#!/bin/sh
+# A short tour of the tools, run on this project's own tree by `make demo`.
+# Each program adds its step here.
+set -eu
+bin=${1:-build/bin}
+cd "$(dirname "$0")/.."
+PATH="$bin:$PATH"
+
+if [ -t 1 ]; then b=$(printf '\033[1m'); n=$(printf '\033[0m'); else b= n=; fi
+say() { printf '\n%s$ %s%s\n' "$b" "$*" "$n"; }
+run() { say "$*"; sh -c "$*"; }
+
+echo "streamkit $(substream --version | sed 's/.* //'): a tour on its own source tree"
+
+run "substream --lines -r :3 README.md"
+run "cat lib/streamkit.h | substream --lines -r -3:"
+run "cat lib/*.c | substream -r 0+60,-60: | od -c | head -4"
+run "substream -r 0x0+8 build/lib/libstreamkit.a | od -c"
+run "substream --lines --strict -r 100000: README.md || echo \"(exit status \$?)\""
+echo
+echo "More: man -l man/substream.1"
