@@ -87,9 +87,12 @@ check-sanitize: deps
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-suites build/san unit cli
 
-bench: all
+# Every bench/*.sh side by side with its peers; the tables also go to
+# bench/results.md.
+bench: deps
 	@scripts/deps.sh build bench
-	@for b in bench/*.sh; do BIN=$(BUILD)/bin $$b || exit 1; done
+	@$(MAKE) --no-print-directory all
+	@for b in $(filter-out bench/lib.sh,$(wildcard bench/*.sh)); do BIN=$(BUILD)/bin $$b || exit 1; done | tee bench/results.md
 
 format:
 	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/unit/*.h

@@ -287,6 +287,9 @@ sk_fd_open(int fd, int flags)
 		return NULL;
 	if ((f = fd_new(fd, (flags & SK_FD_OWN) != 0)) == NULL)
 		return NULL;
+	/* A larger pipe means fewer wake-ups on both of its sides. */
+	if (S_ISFIFO(st.st_mode))
+		(void)sk_pipe_grow(fd, (size_t)1 << 20);
 	/* Files that report size 0 may still have content (procfs, sysfs):
 	 * one byte read at the offset tells them from empty files, and they
 	 * are read in order, as a pipe. */

@@ -136,6 +136,7 @@ sk_stream *sk_section(sk_stream *s, int64_t off, int64_t len);
  * sk_section are O(1)); when a borrowed seekable descriptor is closed, its
  * file offset is left just after the bytes consumed, as head(1) does.
  * Regular files reporting size 0 (such as /proc files) are read as pipes.
+ * A pipe is raised to 1 MiB where the system allows (see sk_pipe_grow).
  * Returns NULL with errno on failure (EBADF for a closed fd).
  */
 sk_stream *sk_fd_open(int fd, int flags);

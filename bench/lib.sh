@@ -1,0 +1,62 @@
+# bench/lib.sh - shared by the benchmarks.  Sourced, not run.
+#
+# Each benchmark runs its tool side by side with peers in one run (the
+# machine is shared and noisy: compare ratios within a run, never absolute
+# times) and prints a Markdown table: seconds (best of $BENCH_RUNS),
+# throughput, ratio to the first row, and the tool's peak RSS.
+
+set -eu
+BIN=${BIN:-build/bin}
+BIN=$(cd "$BIN" && pwd)
+PATH="$BIN:$PATH"
+BENCH_RUNS=${BENCH_RUNS:-3}
+WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/sk-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT INT TERM
+
+# The prefix a case puts before the one process whose memory is measured.
+RSS="/usr/bin/time -f %M -o $WORK/rss"
+
+# gen FILE MIB: incompressible data, quickly (a repeated random block
+# would compress; urandom in 1 MiB blocks is fast enough for a few GiB).
+gen() {
+	[ -s "$1" ] || head -c "$(($2 << 20))" /dev/urandom >"$1"
+}
+
+# table_head TITLE: starts a table.
+table_head() {
+	printf '\n### %s\n\n' "$1"
+	printf '| command | seconds | MiB/s | ratio | peak RSS (MiB) |\n'
+	printf '| --- | ---: | ---: | ---: | ---: |\n'
+	BASE=
+}
+
+# case LABEL MIB CMD: runs bash -c CMD BENCH_RUNS times; prints a row.
+# MIB is the amount of data that counts for throughput; the first case of
+# a table is the base of the ratios (ratio = base time / this time).
+case_() {
+	local label=$1 mib=$2 cmd=$3 best= t0 t1 dt rss=0 i
+	for i in $(seq "$BENCH_RUNS"); do
+		rm -f "$WORK/rss"
+		t0=$(date +%s.%N)
+		bash -c "$cmd" >/dev/null 2>"$WORK/err" || {
+			echo "bench: failed: $cmd" >&2
+			cat "$WORK/err" >&2
+			return 1
+		}
+		t1=$(date +%s.%N)
+		dt=$(echo "$t1 - $t0" | bc -l)
+		if [ -z "$best" ] || [ "$(echo "$dt < $best" | bc -l)" = 1 ]; then best=$dt; fi
+		[ -s "$WORK/rss" ] && rss=$(tail -n 1 "$WORK/rss")
+	done
+	[ -n "$BASE" ] || BASE=$best
+	printf '| `%s` | %.3f | %.0f | %.2f | %.1f |\n' "$label" "$best" \
+	    "$(echo "$mib / $best" | bc -l)" "$(echo "$BASE / $best" | bc -l)" \
+	    "$(echo "$rss / 1024" | bc -l)"
+}
+
+# machine: one line saying where the numbers come from.
+machine() {
+	printf '%s, %s cores, %s, %s\n' "$(uname -srm)" "$(nproc)" \
+	    "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)" \
+	    "$(date -u +%Y-%m-%d)"
+}
