@@ -23,7 +23,7 @@ LDLIBS    += -lpthread
 
 LIBSRC  := $(wildcard lib/*.c)
 LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
-PROGS   := substream
+PROGS   := substream spoolbuf
 BINS    := $(PROGS:%=$(BUILD)/bin/%)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -83,7 +83,7 @@ check-man:
 # The whole suite again on an ASan+UBSan build, in its own build tree.
 check-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san SAN=1 all $(UNITS:$(BUILD)/%=build/san/%)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@SK_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-suites build/san unit cli
 

@@ -297,19 +297,12 @@ bytes_spool(sk_stream *in)
 	if (sp == NULL)
 		err(EXIT_RUNTIME, "spool");
 	for (size_t i = 0; i < nranges; i++) {
-		const struct sk_range *r = &ranges[i];
-		int64_t total, a, b;
 		int inside;
-		sk_stream *sec;
-		if (sk_spool_fill(sp,
-		                  needs_total(r) ? SK_UNKNOWN : abs_end(r)) < 0)
+		sk_stream *sec = sk_spool_range(sp, &ranges[i], &inside);
+		if ((live.sec = sec) == NULL)
 			read_failed();
-		total = sk_spool_complete(sp) ? sk_spool_size(sp) : INT64_MAX;
-		inside = sk_range_resolve(r, total, &a, &b);
 		if (!inside && opt_strict)
-			past_end(r, total);
-		if ((live.sec = sec = sk_spool_stream(sp, a, b - a)) == NULL)
-			err(EXIT_RUNTIME, "spool");
+			past_end(&ranges[i], sk_spool_size(sp));
 		emit(sec, SK_UNKNOWN);
 		sk_close(sec);
 		live.sec = NULL;

@@ -108,7 +108,8 @@ sk__tmpfile(const char *dir)
 		dir = getenv("TMPDIR");
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	/* Not O_EXCL: a spool may be given a name later (sk_spool_link). */
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
 	/* Filesystems without O_TMPFILE say EOPNOTSUPP or EISDIR (old

@@ -4,6 +4,8 @@
  * cap, then an unnamed temporary file holding all of it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,8 +24,9 @@ struct sk_spool {
 	char *tmpdir;
 	char *mem;
 	size_t memalloc;
-	int fd;       /* the temporary file, -1 while in memory */
-	int64_t size; /* bytes held */
+	int fd;        /* the temporary file, -1 while in memory */
+	int64_t size;  /* bytes held */
+	int64_t limit; /* most bytes it may hold, or SK_UNKNOWN */
 	int complete;
 	int err;
 };
@@ -41,6 +44,7 @@ sk_spool_open(sk_stream *src, size_t memcap, const char *tmpdir)
 	sp->src = src;
 	sp->memcap = memcap ? memcap : DEFAULT_MEMCAP;
 	sp->fd = -1;
+	sp->limit = SK_UNKNOWN;
 	return sp;
 }
 
@@ -88,6 +92,10 @@ finish(sk_spool *sp)
 static int
 pull(sk_spool *sp, int64_t upto)
 {
+	/* Past the limit, one byte more is all it takes to know. */
+	if (sp->limit != SK_UNKNOWN &&
+	    (upto == SK_UNKNOWN || upto > sp->limit + 1))
+		upto = sp->limit + 1;
 	if (sp->fd < 0 && (size_t)sp->size == sp->memcap && spill(sp) < 0)
 		return sticky(sp);
 	if (sp->fd < 0) {
@@ -103,8 +111,11 @@ pull(sk_spool *sp, int64_t upto)
 			sp->mem = nm;
 			sp->memalloc = n;
 		}
-		r = sk_read(sp->src, sp->mem + sp->size,
-		            sp->memalloc - (size_t)sp->size);
+		size_t room = sp->memalloc - (size_t)sp->size;
+		if (upto != SK_UNKNOWN && upto > sp->size &&
+		    (int64_t)room > upto - sp->size)
+			room = (size_t)(upto - sp->size);
+		r = sk_read(sp->src, sp->mem + sp->size, room);
 		if (r < 0)
 			return sticky(sp);
 		sp->size += r;
@@ -112,8 +123,12 @@ pull(sk_spool *sp, int64_t upto)
 	} else {
 		int64_t want = FILE_STEP, r;
 		if (upto != SK_UNKNOWN && upto - sp->size < want)
-			want =
-			    upto - sp->size < 65536 ? 65536 : upto - sp->size;
+			want = upto - sp->size;
+		/* Small steps only where a limit must not be overshot. */
+		if (want < 65536 && sp->limit == SK_UNKNOWN)
+			want = 65536;
+		if (want <= 0)
+			want = 1;
 		/* The file's own offset stays at its end: appends go there,
 		 * reads use pread. */
 		r = sk_copy(sp->src, sp->fd, want);
@@ -122,6 +137,21 @@ pull(sk_spool *sp, int64_t upto)
 		sp->size += r;
 		return r == want;
 	}
+}
+
+SK_API int
+sk_spool_limit(sk_spool *sp, int64_t max)
+{
+	if (max < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	sp->limit = max;
+	if (sp->size > max) {
+		sp->err = errno = EFBIG;
+		return -1;
+	}
+	return 0;
 }
 
 SK_API int64_t
@@ -140,8 +170,12 @@ sk_spool_fill(sk_spool *sp, int64_t upto)
 			return -1;
 		if (r == 0)
 			finish(sp);
+		if (sp->limit != SK_UNKNOWN && sp->size > sp->limit) {
+			sp->err = EFBIG;
+			break;
+		}
 	}
-	if (sp->err && !sp->complete) {
+	if (sp->err && (!sp->complete || sp->err == EFBIG)) {
 		errno = sp->err;
 		return -1;
 	}
@@ -303,4 +337,68 @@ sk__spool_copy(sk_spool *sp, int64_t *off, int dst, int64_t n, int *rerr)
 		}
 	}
 	return 0;
+}
+
+SK_API sk_stream *
+sk_spool_range(sk_spool *sp, const struct sk_range *r, int *inside)
+{
+	int64_t need = SK_UNKNOWN, total, a, b;
+
+	if (!r->start_from_end && r->has_end && !r->end_from_end) {
+		int64_t e = r->end;
+		if (r->end_is_len)
+			e = r->start > INT64_MAX - r->end ? INT64_MAX
+			                                  : r->start + r->end;
+		need = e > r->start ? e : r->start;
+	}
+	if (sk_spool_fill(sp, need) < 0)
+		return NULL;
+	/* An incomplete spool already holds all the range needs. */
+	total = sp->complete ? sp->size : INT64_MAX;
+	*inside = sk_range_resolve(r, total, &a, &b);
+	return sk_spool_stream(sp, a, b - a);
+}
+
+SK_API int
+sk_spool_link(sk_spool *sp, const char *path)
+{
+	char proc[64];
+	int64_t off = 0;
+	int fd, out, rerr = 0, unsupported = 0, e;
+
+	if (sk_spool_fill(sp, SK_UNKNOWN) < 0 || (fd = sk_spool_file(sp)) < 0)
+		return -1;
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	/* No O_TMPFILE here (an unlinked file cannot be linked), no /proc,
+	 * or another filesystem: copy instead. */
+	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0)
+		return -1;
+	while (off < sp->size) {
+		int64_t r = sk__copy_fd(fd, &off, out, sp->size - off, &rerr,
+		                        &unsupported);
+		if (r < 0 || (r == 0 && !unsupported))
+			goto fail;
+		if (unsupported) {
+			char buf[65536];
+			ssize_t g = sk__pread(fd, buf, sizeof buf, off);
+			if (g <= 0 || sk_write_all(out, buf, (size_t)g) < 0)
+				goto fail;
+			off += g;
+		}
+	}
+	if (close(out) < 0) {
+		out = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	e = errno ? errno : EIO;
+	if (out >= 0)
+		close(out);
+	unlink(path);
+	errno = e;
+	return -1;
 }

@@ -44,6 +44,7 @@ extern "C" {
 #define SK_UNKNOWN ((int64_t)-1)
 
 typedef struct sk_stream sk_stream;
+struct sk_range; /* see "Parsers" below */
 
 /* Returns the library's version string, e.g. "0.1.0". */
 const char *sk_version(void);
@@ -290,8 +291,74 @@ int sk_spool_fd(const sk_spool *sp);
  */
 sk_stream *sk_spool_stream(sk_spool *sp, int64_t off, int64_t len);
 
+/*
+ * Caps what the spool will take from src at max bytes: a fill that would
+ * hold more fails with EFBIG (sticky), having read at most max + 1 bytes.
+ * Returns 0, or -1 with EFBIG when it already holds more.
+ */
+int sk_spool_limit(sk_spool *sp, int64_t max);
+
+/*
+ * A stream over range r of the spool, resolved lazily: src is read only as
+ * far as r needs (to its end when r counts from the end or runs to it).
+ * *inside is set as sk_range_resolve() says (0 when r was clamped).  The
+ * stream borrows the spool.  NULL with errno on failure (reading src).
+ */
+sk_stream *sk_spool_range(sk_spool *sp, const struct sk_range *r, int *inside);
+
+/*
+ * Gives the spool's complete contents a name: path becomes a regular file
+ * holding them, made by linking the temporary file when the filesystem
+ * allows, else by copying.  Reads src to its end first.  path must not
+ * exist.  The caller removes it.  Returns 0 or -1 with errno.
+ */
+int sk_spool_link(sk_spool *sp, const char *path);
+
 /* Frees the spool, its memory, its temporary file and src.  0 or -1. */
 int sk_spool_close(sk_spool *sp);
+
+/* ------------------------------------------------------------------ */
+/* Replacing a file atomically                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct sk_atomic sk_atomic;
+
+/* Flags for sk_atomic_open(). */
+#define SK_ATOMIC_APPEND 0x1 /* append to path instead of replacing it */
+
+/*
+ * Prepares to write path.  Replacing (the default): the bytes go to a new
+ * file in path's directory that has no name until sk_atomic_commit()
+ * renames it over path, so path is never seen half-written; it takes the
+ * mode (and, where allowed, the owner) of the file it replaces, or 0666
+ * less the umask for a new one.  A symbolic link at path is followed: its
+ * target is replaced.  With SK_ATOMIC_APPEND the bytes are appended to
+ * path, and sk_atomic_abort() cuts it back to its old length.  Returns
+ * NULL with errno on failure.
+ */
+sk_atomic *sk_atomic_open(const char *path, int flags);
+
+/* The descriptor to write to (owned by the object). */
+int sk_atomic_fd(const sk_atomic *a);
+
+/*
+ * While a file without O_TMPFILE support is being written, the name of
+ * the temporary file in path's directory, for a signal handler to unlink;
+ * NULL when the file has no name (the usual case).  Valid until commit or
+ * abort.
+ */
+const char *sk_atomic_tmpname(const sk_atomic *a);
+
+/*
+ * Makes the write final: flushes it to disk, then renames it over path.
+ * Frees a.  Returns 0, or -1 with errno (path then untouched, the
+ * temporary removed).  A caller that handles signals should block them
+ * around this call: it briefly gives the temporary file a name.
+ */
+int sk_atomic_commit(sk_atomic *a);
+
+/* Gives up: path is left as it was.  Frees a. */
+void sk_atomic_abort(sk_atomic *a);
 
 /* ------------------------------------------------------------------ */
 /* Processes                                                            */

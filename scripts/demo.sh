@@ -8,7 +8,7 @@ PATH="$bin:$PATH"
 
 if [ -t 1 ]; then b=$(printf '\033[1m'); n=$(printf '\033[0m'); else b= n=; fi
 say() { printf '\n%s$ %s%s\n' "$b" "$*" "$n"; }
-run() { say "$*"; sh -c "$*"; }
+run() { say "$*"; sh -c "{ $*; } 2>&1"; }
 
 echo "streamkit $(substream --version | sed 's/.* //'): a tour on its own source tree"
 
@@ -17,5 +17,8 @@ run "cat lib/streamkit.h | substream --lines -r -3:"
 run "cat lib/*.c | substream -r 0+60,-60: | od -c | head -4"
 run "substream -r 0x0+8 build/lib/libstreamkit.a | od -c"
 run "substream --lines --strict -r 100000: README.md || echo \"(exit status \$?)\""
+run "cat lib/*.c | spoolbuf -m 64K wc -c {}"
+run "cat README.md | spoolbuf --seek -90"
+run "sort -r docs/ARCHITECTURE.md | spoolbuf --max 1K || echo \"(exit status \$?)\""
 echo
-echo "More: man -l man/substream.1"
+echo "More: man -l man/substream.1, man -l man/spoolbuf.1"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Random ranges checked against a reference model of substream.
 
-refcheck.py bytes|lines COUNT SEED: runs COUNT random cases, each on a
-regular file, a pipe, a concatenation of files and a file followed by a
-pipe, and compares the output and exit status with the model below.
+refcheck.py bytes|lines COUNT SEED [spoolbuf]: runs COUNT random cases,
+each on a regular file, a pipe, a concatenation of files and a file
+followed by a pipe, and compares the output and exit status with the model
+below.  With "spoolbuf", the ranges go to spoolbuf (bytes, no --strict),
+on a pipe and on -i FILE.
 Prints one line per mismatch and exits 1 if there was any.
 """
 import os
@@ -12,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-SUB = os.path.join(os.environ["SK_BIN"], "substream")
+PROG = sys.argv[4] if len(sys.argv) > 4 else "substream"
+SUB = os.path.join(os.environ["SK_BIN"], PROG)
 
 
 def resolve(r, total):
@@ -91,7 +94,7 @@ def main():
                 data = rng.randbytes(rng.choice([0, 1, 511, 512, 4097, 70000]))
                 unit = len(data)
             ranges = [rand_range(rng, unit) for _ in range(rng.randint(1, 4))]
-            strict = rng.random() < 0.3
+            strict = rng.random() < 0.3 and PROG == "substream"
             cut = rng.randint(0, len(data))
             a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
             with open(a, "wb") as f:
@@ -109,12 +112,17 @@ def main():
             ]
             with open(os.path.join(tmp, "all"), "wb") as f:
                 f.write(data)
+            if PROG == "spoolbuf":
+                setups = [("pipe", [], data),
+                          ("-i file", ["-i", os.path.join(tmp, "all")], None)]
+                args += ["-m", str(rng.choice([1, 512, 4096, 1 << 20]))]
             for name, files, stdin in setups:
                 p = subprocess.run(args + files, input=stdin if stdin is not None else b"",
                                    capture_output=True, timeout=60)
                 ok = p.returncode == wstatus and (wstatus != 0 or p.stdout == want)
                 if wstatus:
                     ok = ok and b"runs past the end" in p.stderr
+                ok = ok and (p.returncode != 0 or p.stderr == b"")
                 if not ok:
                     bad += 1
                     print("# MISMATCH case %d %s: %s on %d %s: status %d want %d,"

@@ -223,6 +223,7 @@ load helper
 }
 
 @test "substream keeps memory bounded on large pipes" {
+	no_rss_under_sanitizers
 	# Forward ranges and a tail of a 256 MiB pipe, each under 16 MiB RSS
 	# (the benchmark holds the tighter target).
 	head -c 256M /dev/zero | peak_rss_kib substream -r 100M+100M 3>"$T/a" >/dev/null
@@ -235,13 +236,13 @@ load helper
 
 @test "substream takes the tail of a sparse 4 GiB file without reading it" {
 	truncate -s 4G "$T/big"
-	printf 'END' >>"$T/big"
+	printf '\nEND' >>"$T/big"
 	run timeout 20 substream -r -3: "$T/big"
 	assert_success
 	assert_output "END"
 	run timeout 20 substream -l -r -1: "$T/big"
 	assert_success
-	[ "${#output}" -gt 0 ]
+	assert_output "END"
 }
 
 @test "substream is quiet when its reader goes away" {

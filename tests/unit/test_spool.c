@@ -161,7 +161,102 @@ spool_reports_a_full_disk(void)
 	free(src);
 }
 
-T_CASES(T(read_at_matches_the_source_on_both_sides_of_the_cap),
+static void
+spool_limit_stops_reading_one_byte_past_it(void)
+{
+	unsigned char *src = t_pattern(N, 26);
+	static const int64_t limits[] = {0, 1, 4095, 4096, 65536, N - 1, N};
+
+	for (int cap = 0; cap < 2; cap++) {
+		for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+			sk_spool *sp = sk_spool_open(sk_mem_open(src, N, 0),
+			                             cap ? 1000 : 0, NULL);
+			int64_t r;
+			CHECK_EQ(sk_spool_limit(sp, limits[i]), 0);
+			r = sk_spool_fill(sp, SK_UNKNOWN);
+			if (limits[i] >= N) {
+				CHECK_EQ(r, N);
+			} else {
+				CHECK_EQ(r, -1);
+				CHECK_EQ(errno, EFBIG);
+				CHECK_EQ(sk_spool_size(sp), limits[i] + 1);
+			}
+			sk_spool_close(sp);
+		}
+	}
+	free(src);
+}
+
+static void
+spool_range_reads_only_as_far_as_the_range(void)
+{
+	unsigned char *src = t_pattern(N, 27);
+	sk_spool *sp = sk_spool_open(pipe_of(src, N), 1 << 20, NULL);
+	struct sk_range r;
+	int inside = -1;
+	sk_stream *s;
+	size_t len;
+	unsigned char *got;
+
+	CHECK_EQ(sk_parse_range("100+50", &r), 0);
+	s = sk_spool_range(sp, &r, &inside);
+	CHECK_EQ(inside, 1);
+	CHECK(!sk_spool_complete(sp));
+	got = t_read_all(s, 7, &len);
+	CHECK(len == 50 && memcmp(got, src + 100, 50) == 0);
+	free(got);
+	sk_close(s);
+	CHECK_EQ(sk_parse_range("-10:", &r), 0);
+	s = sk_spool_range(sp, &r, &inside);
+	CHECK(sk_spool_complete(sp));
+	got = t_read_all(s, 4096, &len);
+	CHECK(len == 10 && memcmp(got, src + N - 10, 10) == 0);
+	free(got);
+	sk_close(s);
+	CHECK_EQ(sk_parse_range("299990:300010", &r), 0);
+	s = sk_spool_range(sp, &r, &inside);
+	CHECK_EQ(inside, 0);
+	CHECK_EQ(sk_length(s), 10);
+	sk_close(s);
+	sk_spool_close(sp);
+	free(src);
+}
+
+static void
+spool_link_names_the_whole_input(void)
+{
+	unsigned char *src = t_pattern(N, 28);
+	char dir[] = "/tmp/sk-link.XXXXXX", path[64];
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/input", dir);
+	for (int cap = 0; cap < 2; cap++) {
+		sk_spool *sp =
+		    sk_spool_open(pipe_of(src, N), cap ? 512 : N * 2, dir);
+		unsigned char b[16];
+		int fd;
+		CHECK_EQ(sk_spool_read_at(sp, b, 16, 0), 16);
+		CHECK_EQ(sk_spool_link(sp, path), 0);
+		fd = open(path, O_RDONLY);
+		CHECK(fd >= 0);
+		CHECK_EQ(lseek(fd, 0, SEEK_END), N);
+		CHECK_EQ(pread(fd, b, 16, N - 16), 16);
+		CHECK(memcmp(b, src + N - 16, 16) == 0);
+		close(fd);
+		/* A name that exists already is refused. */
+		CHECK_EQ(sk_spool_link(sp, path), -1);
+		CHECK_EQ(errno, EEXIST);
+		unlink(path);
+		sk_spool_close(sp);
+	}
+	rmdir(dir);
+	free(src);
+}
+
+T_CASES(T(spool_limit_stops_reading_one_byte_past_it),
+        T(spool_range_reads_only_as_far_as_the_range),
+        T(spool_link_names_the_whole_input),
+        T(read_at_matches_the_source_on_both_sides_of_the_cap),
         T(spool_pulls_only_as_far_as_needed),
         T(spool_file_is_unnamed_and_private),
         T(spool_file_can_be_forced_from_memory),

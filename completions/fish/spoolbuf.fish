@@ -1,0 +1,13 @@
+# fish completion for spoolbuf(1)
+complete -c spoolbuf -s a -l append -d 'With --output, append instead of replacing'
+complete -c spoolbuf -s i -l input -r -F -d 'Read FILE instead of stdin'
+complete -c spoolbuf -s o -l output -r -F -d 'Write to FILE, replacing it atomically'
+complete -c spoolbuf -s r -l range -x -d 'Write only RANGE'
+complete -c spoolbuf -l seek -x -d 'Write from OFFSET on'
+complete -c spoolbuf -s m -l memory -x -d 'Memory before spilling to disk'
+complete -c spoolbuf -s T -l tmpdir -x -a '(__fish_complete_directories)' -d 'Directory for the spool file'
+complete -c spoolbuf -l max -x -d 'Refuse an input larger than SIZE'
+complete -c spoolbuf -s n -l name -x -d 'File name {} gets'
+complete -c spoolbuf -s h -l help -d 'Show help'
+complete -c spoolbuf -s V -l version -d 'Show version'
+complete -c spoolbuf -x -a '(__fish_complete_subcommand)'
