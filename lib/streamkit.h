@@ -384,6 +384,113 @@ sk_stream *sk_proc_open(char *const argv[], sk_stream *in);
 int sk_proc_close(sk_stream *s, int *status);
 
 /* ------------------------------------------------------------------ */
+/* The pump: flow-controlled copying between threads                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A pump moves a stream to one or more descriptors through a bounded
+ * queue, a reader thread on one side and a writer thread per output on the
+ * other (vert.x's Pump).  When the queue holds queue bytes the reader is
+ * paused, and it resumes when the slowest output has drained it to low
+ * bytes.  The pump may be stopped and started again, and counts what it
+ * moves.  Its calls may come from any thread; the pump starts its own
+ * threads, which inherit the caller's signal mask (a program that handles
+ * signals itself blocks them before sk_pump_run).  Nothing spins: blocked
+ * sides sleep on a condition variable or in poll(2).
+ *
+ * With one output, no need for the bytes in user space, and a queue the
+ * kernel allows as a pipe (pipe-max-size; more for root), the queue is a
+ * pipe and the bytes move by splice(2): zero-copy, same bounds.
+ */
+typedef struct sk_pump sk_pump;
+
+struct sk_pump_config {
+	size_t queue;   /* queue size in bytes; 0: 16 MiB */
+	size_t low;     /* resume below this; 0: queue / 2; < queue */
+	size_t block;   /* largest single read or write; 0: 128 KiB */
+	uint64_t rate;  /* bytes per second on average, 0: unlimited */
+	int keep_going; /* a failing output is dropped, the others go on */
+	int no_splice;  /* never use the zero-copy path */
+};
+
+struct sk_pump_stats {
+	uint64_t bytes_in;   /* read from the source */
+	uint64_t bytes_out;  /* written by the slowest output still going */
+	uint64_t pauses;     /* times the reader stopped at the high mark */
+	uint64_t full_ns;    /* time the reader spent waiting for room */
+	uint64_t empty_ns;   /* time the outputs spent waiting for bytes */
+	uint64_t elapsed_ns; /* since sk_pump_run started (until it ended) */
+	size_t queued;       /* bytes in the queue now */
+	size_t queue;        /* its size */
+	int stopped;         /* sk_pump_stop is in force */
+	int zero_copy;       /* the queue is a pipe, bytes move by splice */
+	int done;            /* sk_pump_run has returned */
+};
+
+/* Which side failed, from sk_pump_failure(). */
+#define SK_PUMP_READ  1
+#define SK_PUMP_WRITE 2
+
+/*
+ * Makes a pump from src (owned from the call on, also on failure) to the
+ * nfds descriptors in fds (borrowed; copied).  cfg may be NULL for the
+ * defaults.  Returns NULL with errno (EINVAL for a bad configuration).
+ */
+sk_pump *sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
+                      const struct sk_pump_config *cfg);
+
+/*
+ * Runs the pump to the end of src, or until it fails or is cancelled;
+ * blocks.  Returns 0 when every byte reached every output; -1 with errno
+ * otherwise: ECANCELED after sk_pump_cancel, else the first failure's
+ * errno (see sk_pump_failure).  With keep_going, an output that failed
+ * makes the result -1 too, but only once the others are done.
+ */
+int sk_pump_run(sk_pump *p);
+
+/* Stops the reader (the queue still drains), and starts it again. */
+void sk_pump_stop(sk_pump *p);
+void sk_pump_start(sk_pump *p);
+
+/*
+ * Ends the run early.  With drain, the reader stops and the outputs first
+ * write what the queue holds; without, everything stops at once.
+ */
+void sk_pump_cancel(sk_pump *p, int drain);
+
+/* A snapshot of the counters; safe while the pump runs. */
+void sk_pump_stats(sk_pump *p, struct sk_pump_stats *st);
+
+/*
+ * The first failure: returns its errno (0: none) and sets *side to
+ * SK_PUMP_READ or SK_PUMP_WRITE, and *output to the failing output's index.
+ */
+int sk_pump_failure(sk_pump *p, int *side, size_t *output);
+
+/* Bytes written to output i, and its errno (0 while it is fine). */
+uint64_t sk_pump_output(sk_pump *p, size_t i, int *err);
+
+/* Frees the pump and closes src.  Only after sk_pump_run has returned. */
+void sk_pump_close(sk_pump *p);
+
+/*
+ * A producer stream: fn runs on its own thread and writes bytes with
+ * sk_producer_write() into a bounded queue of queue bytes (0: 1 MiB);
+ * reading the returned stream takes them out, in order (gavo's
+ * DataStreamer).  fn returns 0 when done (the stream then ends) or -1 with
+ * errno (reads then fail with it).  Closing the stream early makes
+ * sk_producer_write return -1 with ECANCELED, and waits for fn to return.
+ */
+typedef struct sk_producer sk_producer;
+typedef int (*sk_produce_fn)(sk_producer *w, void *arg);
+
+sk_stream *sk_producer_open(sk_produce_fn fn, void *arg, size_t queue);
+
+/* Writes all n bytes into the queue, waiting for room.  0, or -1 with
+ * ECANCELED when the reading side is gone. */
+int sk_producer_write(sk_producer *w, const void *buf, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* Copying                                                              */
 /* ------------------------------------------------------------------ */
 
