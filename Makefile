@@ -17,20 +17,24 @@ CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
 LDFLAGS   += -fsanitize=address,undefined
 endif
+ifdef TSAN
+CFLAGS    := -O1 -g -fsanitize=thread
+LDFLAGS   += -fsanitize=thread
+endif
 CPPFLAGS  += -D_GNU_SOURCE -Ilib
 ALLCFLAGS := $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP
 LDLIBS    += -lpthread
 
 LIBSRC  := $(wildcard lib/*.c)
 LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
-PROGS   := substream spoolbuf
+PROGS   := substream spoolbuf pump
 BINS    := $(PROGS:%=$(BUILD)/bin/%)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 STATIC  := $(BUILD)/lib/libstreamkit.a
 SHARED  := $(BUILD)/lib/libstreamkit.so.$(VERSION)
 
-.PHONY: all deps demo check check-unit check-cli check-man check-sanitize \
+.PHONY: all deps demo check check-unit check-cli check-man check-sanitize check-tsan \
         bench format clean
 all: $(BINS) $(STATIC) $(SHARED) $(BUILD)/lib/libstreamkit.so
 
@@ -86,6 +90,12 @@ check-sanitize: deps
 	@SK_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run-suites build/san unit cli
+	@$(MAKE) --no-print-directory check-tsan
+
+# The threaded parts (the pump, the producer) under ThreadSanitizer.
+check-tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump
+	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 
 # Every bench/*.sh side by side with its peers; the tables also go to
 # bench/results.md.

@@ -4,6 +4,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,8 +49,13 @@ void
 write_failed(int e)
 {
 	if (e == EPIPE) {
-		/* Die the way a reader that went away expects writers to. */
+		/* Die the way a reader that went away expects writers to
+		 * (a program that blocked SIGPIPE to see EPIPE included). */
+		sigset_t pipe;
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
 		signal(SIGPIPE, SIG_DFL);
+		pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
 		raise(SIGPIPE);
 		_exit(EXIT_RUNTIME);
 	}

@@ -1,8 +1,10 @@
 /*
  * pump.c - a reader thread and a writer thread per output around a
- * bounded queue (queue.c).  The queue is a ring in memory, or a pipe when
- * the bytes can move by splice(2) (one output, a queue the kernel allows
- * as a pipe).  Either way the same counters pace both sides.
+ * bounded queue (queue.c).  The queue is a ring in memory, or, when the
+ * bytes can move by splice(2) (one output), a chain of pipes: byte x of
+ * the stream sits in pipe (x / psize) % npipes, so pipes of the size the
+ * kernel allows make a queue of any size, filled and drained in order.
+ * Either way the same counters pace both sides.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,10 @@
 
 #define DEFAULT_QUEUE ((size_t)16 << 20)
 #define DEFAULT_BLOCK ((size_t)128 << 10)
+/* Pipes tried for the chain, from this size down to 64 KiB, and at most
+ * this many of them (two descriptors each). */
+#define PIPE_TRY  ((size_t)16 << 20)
+#define MAX_PIPES 256
 
 struct output {
 	struct sk_pump *p;
@@ -33,7 +39,9 @@ struct sk_pump {
 	struct sk__queue q;
 	struct output *outs;
 	size_t nouts;
-	int qpipe[2]; /* the queue, in zero-copy mode; else -1 */
+	int (*pipes)[2]; /* zero-copy mode: the chain of pipes; else NULL */
+	size_t npipes;
+	size_t psize; /* bytes each pipe takes before the next one */
 	int stop_fd;  /* wakes a reader waiting on its input */
 	pthread_t reader;
 	uint64_t start_ns, end_ns;
@@ -93,29 +101,41 @@ waitable(int fd)
 	       !S_ISBLK(st.st_mode);
 }
 
-/* Moves up to room bytes of src into the queue pipe; count, 0, -1. */
+/* The pipe that holds stream byte x, and how much of it is left there. */
+static int
+chain_pipe(sk_pump *p, uint64_t x, int end, size_t *left)
+{
+	*left = p->psize - (size_t)(x % p->psize);
+	return p->pipes[(x / p->psize) % p->npipes][end];
+}
+
+/* Moves up to room bytes of src into the queue pipes; count, 0, -1. */
 static ssize_t
 read_into_pipe(sk_pump *p, size_t room)
 {
 	int64_t off, limit;
 	int fd = sk_fileno(p->src, &off, &limit);
+	size_t left;
+	int wfd = chain_pipe(p, p->q.in, 1, &left);
 	ssize_t r;
+
+	if (room > left)
+		room = left;
 
 	if (fd >= 0) {
 		loff_t o = (loff_t)off;
 		if (limit != SK_UNKNOWN && (int64_t)room > limit)
 			room = (size_t)limit;
 		for (;;) {
-			r = splice(fd, off == SK_UNKNOWN ? NULL : &o,
-			           p->qpipe[1], NULL, room,
-			           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			r = splice(fd, off == SK_UNKNOWN ? NULL : &o, wfd, NULL,
+			           room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (r >= 0 || errno != EAGAIN)
 				break;
 			/* The input has nothing, or the pipe has no free slot
 			 * (small splices use whole pages): wait for both. */
 			if (waitable(fd) && !wait_fd(p, fd, POLLIN, 1))
 				return 0;
-			if (!wait_fd(p, p->qpipe[1], POLLOUT, 1))
+			if (!wait_fd(p, wfd, POLLOUT, 1))
 				return 0;
 		}
 		if (r > 0) {
@@ -132,7 +152,7 @@ read_into_pipe(sk_pump *p, size_t room)
 		if (room > sizeof buf)
 			room = sizeof buf;
 		r = sk_read(p->src, buf, room);
-		if (r > 0 && sk_write_all(p->qpipe[1], buf, (size_t)r) < 0)
+		if (r > 0 && sk_write_all(wfd, buf, (size_t)r) < 0)
 			return -1;
 		return r;
 	}
@@ -170,7 +190,7 @@ reader_main(void *arg)
 		fd = sk_fileno(p->src, &off, &limit);
 		if (fd >= 0 && off == SK_UNKNOWN && !wait_fd(p, fd, POLLIN, 1))
 			break;
-		if (p->qpipe[0] >= 0)
+		if (p->pipes)
 			r = read_into_pipe(p, room);
 		else
 			r = sk_read(p->src, span, room);
@@ -192,12 +212,18 @@ reader_main(void *arg)
 static ssize_t
 write_out(sk_pump *p, struct output *o, const char *span, size_t n)
 {
+	size_t left;
+	int rfd;
 	ssize_t w;
 
-	if (p->qpipe[0] < 0)
+	if (p->pipes == NULL)
 		return write(o->fd, span, n);
+	/* Only this writer moves its position: reading it here is safe. */
+	rfd = chain_pipe(p, p->q.pos[o->idx], 0, &left);
+	if (n > left)
+		n = left;
 	if (!o->no_splice) {
-		w = splice(p->qpipe[0], NULL, o->fd, NULL, n,
+		w = splice(rfd, NULL, o->fd, NULL, n,
 		           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (w >= 0 || errno != EINVAL)
 			return w;
@@ -208,7 +234,7 @@ write_out(sk_pump *p, struct output *o, const char *span, size_t n)
 		ssize_t r;
 		if (n > sizeof buf)
 			n = sizeof buf;
-		r = read(p->qpipe[0], buf, n);
+		r = read(rfd, buf, n);
 		if (r <= 0)
 			return r < 0 ? -1 : 0;
 		if (sk_write_all(o->fd, buf, (size_t)r) < 0)
@@ -255,28 +281,63 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Can the queue be a pipe of at least cap bytes, spliced through? */
+static void
+close_pipes(sk_pump *p)
+{
+	for (size_t i = 0; p->pipes && i < p->npipes; i++) {
+		if (p->pipes[i][0] >= 0)
+			close(p->pipes[i][0]);
+		if (p->pipes[i][1] >= 0)
+			close(p->pipes[i][1]);
+	}
+	free(p->pipes);
+	p->pipes = NULL;
+	p->npipes = 0;
+}
+
+/*
+ * Makes the chain of pipes for zero-copy mode: one output, a source with
+ * a descriptor, pipes the kernel lets grow to a useful size.  0 when the
+ * ring must do.
+ */
 static int
 setup_zero_copy(sk_pump *p)
 {
 	int64_t off, limit;
-	int size;
+	size_t size, n;
+	int probe[2];
 
 	if (p->nouts != 1 || p->cfg.no_splice ||
-	    sk_fileno(p->src, &off, &limit) < 0 || p->cfg.queue > INT32_MAX)
+	    sk_fileno(p->src, &off, &limit) < 0)
 		return 0;
-	if (pipe2(p->qpipe, O_CLOEXEC) < 0)
-		goto no;
-	size = fcntl(p->qpipe[0], F_SETPIPE_SZ, (int)p->cfg.queue);
-	if (size < 0 || (size_t)size < p->cfg.queue)
-		goto no;
+	if (pipe2(probe, O_CLOEXEC) < 0)
+		return 0;
+	/* The largest size allowed here, from PIPE_TRY down. */
+	size = p->cfg.queue < PIPE_TRY ? p->cfg.queue : PIPE_TRY;
+	while (fcntl(probe[0], F_SETPIPE_SZ, (int)size) < 0 && size > 65536)
+		size /= 2;
+	close(probe[0]);
+	close(probe[1]);
+	n = (p->cfg.queue + size - 1) / size;
+	if (n > MAX_PIPES || (p->pipes = calloc(n, sizeof *p->pipes)) == NULL)
+		return 0;
+	p->npipes = n;
+	p->psize = size;
+	for (size_t i = 0; i < n; i++)
+		p->pipes[i][0] = p->pipes[i][1] = -1;
+	for (size_t i = 0; i < n; i++) {
+		int got;
+		if (pipe2(p->pipes[i], O_CLOEXEC) < 0)
+			goto no;
+		/* Past the per-user pipe budget the kernel hands out small
+		 * pipes: then the ring is the better queue. */
+		got = fcntl(p->pipes[i][0], F_SETPIPE_SZ, (int)size);
+		if (got < 0 || (size_t)got < size)
+			goto no;
+	}
 	return 1;
 no:
-	if (p->qpipe[0] >= 0) {
-		close(p->qpipe[0]);
-		close(p->qpipe[1]);
-	}
-	p->qpipe[0] = p->qpipe[1] = -1;
+	close_pipes(p);
 	return 0;
 }
 
@@ -297,7 +358,7 @@ sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
 		return NULL;
 	}
 	p->src = src;
-	p->qpipe[0] = p->qpipe[1] = p->stop_fd = -1;
+	p->stop_fd = -1;
 	if (cfg)
 		p->cfg = *cfg;
 	if (p->cfg.queue == 0)
@@ -329,10 +390,7 @@ fail:
 	e = errno;
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
-	if (p->qpipe[0] >= 0) {
-		close(p->qpipe[0]);
-		close(p->qpipe[1]);
-	}
+	close_pipes(p);
 	free(p->outs);
 	sk_close(p->src);
 	free(p);
@@ -346,8 +404,10 @@ sk_pump_run(sk_pump *p)
 	size_t started = 0;
 	int e;
 
+	pthread_mutex_lock(&p->q.mu);
 	p->start_ns = sk__now_ns();
 	p->running = 1;
+	pthread_mutex_unlock(&p->q.mu);
 	if ((e = pthread_create(&p->reader, NULL, reader_main, p)) != 0) {
 		errno = e;
 		return -1;
@@ -434,7 +494,7 @@ sk_pump_stats(sk_pump *p, struct sk_pump_stats *st)
 		    (p->done ? p->end_ns : sk__now_ns()) - p->start_ns;
 	pthread_mutex_unlock(&p->q.mu);
 	st->queue = p->cfg.queue;
-	st->zero_copy = p->qpipe[0] >= 0;
+	st->zero_copy = p->pipes != NULL;
 }
 
 SK_API int
@@ -471,10 +531,7 @@ sk_pump_close(sk_pump *p)
 	if (p == NULL)
 		return;
 	sk__queue_destroy(&p->q);
-	if (p->qpipe[0] >= 0) {
-		close(p->qpipe[0]);
-		close(p->qpipe[1]);
-	}
+	close_pipes(p);
 	close(p->stop_fd);
 	free(p->outs);
 	sk_close(p->src);

@@ -124,6 +124,12 @@ sk__queue_reserve(struct sk__queue *q, size_t max, char **p)
 			q->paused = 0;
 		if (!q->paused && !q->held) {
 			room = q->cap - fill;
+			/* Empty: start again at the front of the ring, where
+			 * the cache is still warm, rather than walking all of
+			 * it (a large ring with a fast reader would otherwise
+			 * touch new memory for every block). */
+			if (fill == 0 && q->buf)
+				q->shift = (q->cap - q->in % q->cap) % q->cap;
 			break;
 		}
 		if (t0 == 0)
@@ -136,8 +142,9 @@ sk__queue_reserve(struct sk__queue *q, size_t max, char **p)
 	if (room > max)
 		room = max;
 	if (q->buf && room > 0) {
-		/* Only the writer moves q->in: reading it unlocked is safe. */
-		off = (size_t)(q->in % q->cap);
+		/* Only the writer moves q->in and q->shift: reading them
+		 * unlocked here is safe. */
+		off = (size_t)((q->in + q->shift) % q->cap);
 		span = q->cap - off;
 		if (room > span)
 			room = span;
@@ -196,11 +203,12 @@ sk__queue_peek(struct sk__queue *q, size_t r, size_t max, char **p, int *err)
 	/* The time the queue stood empty, counted once: by reader 0. */
 	if (t0 && r == 0)
 		q->empty_ns += sk__now_ns() - t0;
+	/* The shift moves only while this reader has nothing pending. */
+	off = (size_t)((q->pos[r] + q->shift) % q->cap);
 	pthread_mutex_unlock(&q->mu);
 	if (ready > max)
 		ready = max;
 	if (q->buf && ready > 0) {
-		off = (size_t)(q->pos[r] % q->cap);
 		span = q->cap - off;
 		if (ready > span)
 			ready = span;

@@ -24,6 +24,7 @@ struct sk__queue {
 	char *buf;              /* the ring, or NULL when counting only */
 	size_t cap, low;
 	uint64_t in;          /* bytes written in all */
+	uint64_t shift;       /* byte x sits at buf[(x + shift) % cap] */
 	uint64_t *pos;        /* per reader: bytes it has consumed */
 	unsigned char *alive; /* per reader: still reading */
 	size_t nreaders;
