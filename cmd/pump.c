@@ -307,11 +307,11 @@ main(int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t queue = DEFAULT_QUEUE, v;
-	sk_stream **parts, *in;
+	sk_stream *in;
 	struct run run = {0};
 	sigset_t sigs;
 	pthread_t th;
-	int c, nparts, failed = 0, *fds, signo = 0, status = 0;
+	int c, *fds, signo = 0, status = 0;
 	uint64_t last_moved = 0, last_in = 0, last_out = 0, prev_out = 0;
 	double last_change, prev_t, rate_now = 0;
 	char line[256];
@@ -408,26 +408,11 @@ main(int argc, char *argv[])
 
 	argc -= optind;
 	argv += optind;
-	nparts = argc > 0 ? argc : 1;
-	if ((parts = calloc((size_t)nparts, sizeof *parts)) == NULL)
-		err(EXIT_RUNTIME, "memory");
-	for (int i = 0; i < nparts; i++) {
-		const char *path = argc > 0 ? argv[i] : "-";
-		if ((parts[i] = sk_path_open(path)) == NULL) {
-			warn("%s", path);
-			failed = 1;
-		}
-	}
-	if (failed) {
-		for (int i = 0; i < nparts; i++)
-			sk_close(parts[i]);
-		free(parts);
+	/* A missing input would shift every offset after it: write nothing. */
+	if ((in = open_inputs(argc, argv)) == NULL) {
+		free(out_names);
 		return EXIT_RUNTIME;
 	}
-	in = sk_concat_open(parts, (size_t)nparts);
-	free(parts);
-	if (in == NULL)
-		err(EXIT_RUNTIME, "memory");
 	if (opt_size < 0)
 		opt_size = sk_length(in); /* known for regular files */
 

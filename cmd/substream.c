@@ -655,9 +655,8 @@ main(int argc, char *argv[])
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	sk_stream **parts;
 	const char *bad;
-	int c, nparts, failed = 0;
+	int c;
 	sk_stream *in;
 
 	while ((c = getopt_long(argc, argv, "hlr:szV", longopts, NULL)) != -1) {
@@ -700,28 +699,12 @@ main(int argc, char *argv[])
 
 	argc -= optind;
 	argv += optind;
-	nparts = argc > 0 ? argc : 1;
-	if ((parts = calloc((size_t)nparts, sizeof *parts)) == NULL)
-		err(EXIT_RUNTIME, "memory");
-	for (int i = 0; i < nparts; i++) {
-		const char *path = argc > 0 ? argv[i] : "-";
-		if ((parts[i] = sk_path_open(path)) == NULL) {
-			warn("%s", path);
-			failed = 1;
-		}
-	}
 	/* A missing input would shift every offset after it: write nothing. */
-	if (failed) {
-		for (int i = 0; i < nparts; i++)
-			sk_close(parts[i]);
-		free(parts);
+	if ((in = open_inputs(argc, argv)) == NULL) {
 		free(ranges);
 		return EXIT_RUNTIME;
 	}
-	in = sk_concat_open(parts, (size_t)nparts);
-	free(parts);
-	if ((live.in = in) == NULL)
-		err(EXIT_RUNTIME, "memory");
+	live.in = in;
 	if (opt_lines)
 		run_lines(in);
 	else

@@ -76,3 +76,31 @@ print_version(void)
 	printf("%s (streamkit) %s\n", program_invocation_short_name,
 	       sk_version());
 }
+
+struct sk_stream *
+open_inputs(int n, char *const paths[])
+{
+	int nparts = n > 0 ? n : 1, failed = 0;
+	sk_stream **parts = calloc((size_t)nparts, sizeof *parts), *in;
+
+	if (parts == NULL)
+		err(EXIT_RUNTIME, "memory");
+	for (int i = 0; i < nparts; i++) {
+		const char *path = n > 0 ? paths[i] : "-";
+		if ((parts[i] = sk_path_open(path)) == NULL) {
+			warn("%s", path);
+			failed = 1;
+		}
+	}
+	if (failed) {
+		for (int i = 0; i < nparts; i++)
+			sk_close(parts[i]);
+		free(parts);
+		return NULL;
+	}
+	in = sk_concat_open(parts, (size_t)nparts);
+	free(parts);
+	if (in == NULL)
+		err(EXIT_RUNTIME, "memory");
+	return in;
+}

@@ -30,6 +30,14 @@ noreturn void write_failed(int err);
 /* Closes stdout, reporting a delayed write error (NFS, a full disk). */
 void close_stdout(void);
 
+/*
+ * Opens the n paths (none: stdin; "-" is stdin) as one concatenated
+ * stream.  Every path that cannot be opened is reported as
+ * "prog: path: reason"; then nothing is returned (NULL), since a missing
+ * input would shift everything after it.  Exits 1 when out of memory.
+ */
+struct sk_stream *open_inputs(int n, char *const paths[]);
+
 /* Prints the version line for --version. */
 void print_version(void);
 
