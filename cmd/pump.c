@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +264,33 @@ seconds_arg(const char *opt, const char *text)
 	return v;
 }
 
+/*
+ * Refuses to copy a regular file into itself, as cat(1) does: the reader
+ * would chase an end that the writer keeps moving (and -o would truncate
+ * the input before reading it).  Checked before any output is opened.
+ */
+static void
+refuse_self_copy(int argc, char *argv[])
+{
+	for (int i = 0; i < (argc > 0 ? argc : 1); i++) {
+		const char *in = argc > 0 ? argv[i] : "-";
+		struct stat a;
+		if ((strcmp(in, "-") == 0 ? fstat(STDIN_FILENO, &a)
+		                          : stat(in, &a)) < 0 ||
+		    !S_ISREG(a.st_mode))
+			continue;
+		for (size_t j = 0; j < nouts; j++) {
+			struct stat b;
+			if ((strcmp(out_names[j], "-") == 0
+			         ? fstat(STDOUT_FILENO, &b)
+			         : stat(out_names[j], &b)) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				errx(EXIT_RUNTIME,
+				     "%s: input file is output file", in);
+		}
+	}
+}
+
 /* Opens the outputs; "-" is stdout.  Exits 1 naming a file that fails. */
 static int *
 open_outputs(void)
@@ -429,6 +457,7 @@ main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGXFSZ, SIG_IGN);
 
+	refuse_self_copy(argc, argv);
 	fds = open_outputs();
 	/* The library reads a low mark of 0 as "the default": resuming at
 	 * one byte left is, in effect, resuming when empty. */

@@ -454,8 +454,10 @@ lines_one_pass(sk_stream *in, int seekable)
 			write_failed(errno);
 		}
 		sc.start = sc.end = 0;
+		/* On a file, up to the size it has now: a file that is also
+		 * the output (>>) must not be chased forever. */
 		if (!sc.eof || seekable)
-			emit(in, SK_UNKNOWN);
+			emit(in, seekable ? sk_length(in) : SK_UNKNOWN);
 		sc.eof = 1;
 	}
 	if (seekable)

@@ -80,6 +80,18 @@ for i in range(int(sys.argv[1])):
 	cmp "$T/c" "$T/in"
 }
 
+@test "pump refuses to copy a file into itself, touching nothing" {
+	printf 'data\n' >"$T/f"
+	run bash -c "pump '$T/f' >>'$T/f'"
+	assert_failure 1
+	assert_output "pump: $T/f: input file is output file"
+	run pump -o "$T/f" "$T/f"
+	assert_failure 1
+	run bash -c "pump -a -o '$T/f' <'$T/f'"
+	assert_failure 1
+	assert_equal "$(cat "$T/f")" "data"
+}
+
 @test "pump -a appends to its output files" {
 	printf 'one\n' >"$T/f"
 	printf 'two\n' | pump -a -o "$T/f"

@@ -222,6 +222,15 @@ load helper
 	assert_output ""
 }
 
+@test "substream appending a file to itself copies it once" {
+	seq 1 1000 >"$T/f"
+	run timeout 10 bash -c "substream '$T/f' >>'$T/f'"
+	assert_success
+	run timeout 10 bash -c "substream -l -r 1: '$T/f' >>'$T/f'"
+	assert_success
+	assert_equal "$(wc -l <"$T/f")" "$((2000 + 1999))"
+}
+
 @test "substream keeps memory bounded on large pipes" {
 	no_rss_under_sanitizers
 	# Forward ranges and a tail of a 256 MiB pipe, each under 16 MiB RSS
