@@ -231,6 +231,7 @@ sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
 {
 	struct shared *sh;
 	struct half *h = NULL, *r = NULL;
+	int e;
 
 	if (src == NULL || pos < 0 || head == NULL || rest == NULL) {
 		sk_close(src);
@@ -256,6 +257,7 @@ sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
 	*rest = &r->base;
 	return 0;
 fail:
+	e = errno;
 	if (h)
 		sk_close(h->inner);
 	if (r)
@@ -266,5 +268,6 @@ fail:
 		free(sh->tmpdir);
 	free(sh);
 	sk_close(src);
+	errno = e;
 	return -1;
 }
