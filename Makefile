@@ -51,7 +51,7 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive
 
 $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $(BUILD)/lib/libstreamkit.so.$(SOMAJOR)
@@ -65,7 +65,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive
 
 # deps runs first, alone: the build needs what it installs.
 demo: deps
@@ -92,9 +92,11 @@ check-sanitize: deps
 	 tests/run-suites build/san unit cli
 	@$(MAKE) --no-print-directory check-tsan
 
-# The threaded parts (the pump, the producer) under ThreadSanitizer.
+# The threaded parts (the pump, the producer, the tar stream) under
+# ThreadSanitizer.
 check-tsan:
-	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump \
+	    build/tsan/tests/test_tar
 	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 
 # Every bench/*.sh side by side with its peers; the tables also go to

@@ -491,6 +491,110 @@ sk_stream *sk_producer_open(sk_produce_fn fn, void *arg, size_t queue);
 int sk_producer_write(sk_producer *w, const void *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
+/* The tar producer (libarchive's write API)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Writes files and directory trees as a tar archive, compressed on the
+ * fly, to a descriptor or as a stream.  Built on libarchive's write API,
+ * with the walk, the file bodies and the checks done here:
+ *   - names are stored relative: leading "/" and ".." components are
+ *     removed (reported once through warn), never written;
+ *   - hardlinks are stored once, then as links (archive_entry_linkify);
+ *   - a file's body always matches its header: one that shrinks while
+ *     read is padded with zeros, one that grows is cut, and either is
+ *     reported; a file that vanishes or cannot be read is skipped and
+ *     reported; fifos and devices are stored, never opened; sockets are
+ *     skipped;
+ *   - compressed output is not padded past the compressor's end (the
+ *     default libarchive blocking would append zeros that zstd -d and
+ *     tar --zstd reject), and an uncompressed one not past the tar end
+ *     marker unless a blocking factor asks for fixed records;
+ *   - pax is written in libarchive's restricted form (extended headers
+ *     only where needed), without atime and ctime.
+ * Not yet: sparse files (stored in full), extended attributes and ACLs.
+ * Non-ASCII names are stored as UTF-8 when the program has called
+ * setlocale(LC_ALL, "") in a UTF-8 locale.  Memory stays bounded: no list
+ * of all files is kept (sorting holds one directory's names).
+ */
+typedef struct sk_tar sk_tar;
+
+#define SK_TAR_PAX   0 /* POSIX pax (default) */
+#define SK_TAR_USTAR 1 /* POSIX ustar */
+#define SK_TAR_GNU   2 /* GNU tar */
+
+#define SK_TAR_PLAIN 0
+#define SK_TAR_GZIP  1
+#define SK_TAR_BZIP2 2
+#define SK_TAR_XZ    3
+#define SK_TAR_ZSTD  4
+
+struct sk_tar_options {
+	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
+	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
+	int level;           /* compression level; 0: the compressor's */
+	int threads;         /* xz worker threads; 0: one per core */
+	int blocking;        /* records of N x 512 bytes; 0: none */
+	int sort;            /* each directory's names in byte order */
+	int follow;          /* follow symbolic links (tar -h) */
+	int one_file_system; /* do not descend into other filesystems */
+	int exclude_vcs;     /* skip .git, .svn, .hg, .bzr, CVS, _darcs */
+	const char *const *exclude; /* globs (fnmatch); borrowed */
+	size_t nexclude;            /* a pattern with '/' matches the path
+	                             * from the argument on, one without
+	                             * any name; a directory that matches
+	                             * is pruned with all below it */
+	int reproducible;           /* sorted names, uid/gid 0 without names,
+	                             * mtimes clamped to mtime when has_mtime */
+	int has_mtime;              /* clamp mtimes to mtime (seconds) */
+	int64_t mtime;
+	int numeric_owner;      /* no user and group names */
+	int skip_dev, skip_ino; /* never store this file (the archive);
+	                         * set by sk_tar_open for a regular fd */
+	/* Called for every problem that does not end the archive (path may
+	 * be NULL), and for every entry written; on the producer thread for
+	 * sk_tar_stream.  Either may be NULL. */
+	void (*warn)(void *arg, const char *path, int err, const char *what);
+	void (*entry)(void *arg, const char *name);
+	void *arg;
+};
+
+/*
+ * Starts an archive written to fd (borrowed).  When fd is a regular file,
+ * that file is never stored in the archive.  opt may be NULL for the
+ * defaults.  NULL with errno on failure (EINVAL for an unknown format or
+ * compressor, or one this libarchive lacks).
+ */
+sk_tar *sk_tar_open(int fd, const struct sk_tar_options *opt);
+
+/*
+ * Adds path, and everything below it when it is a directory.  Returns 0,
+ * 1 when something was skipped or changed while read (reported through
+ * warn; the archive stays valid), or -1 with errno when writing the
+ * archive failed (EPIPE when its reader went away); after -1 only
+ * sk_tar_close remains to call.
+ */
+int sk_tar_add(sk_tar *t, const char *path);
+
+/*
+ * Ends the archive (the end marker, the compressor's tail) and frees t.
+ * Returns 0, 1 when any add returned 1, or -1 with errno when the archive
+ * could not be completed.
+ */
+int sk_tar_close(sk_tar *t);
+
+/*
+ * The archive of n paths as a stream: a producer thread (sk_producer_open)
+ * writes it into a queue of queue bytes (0: 1 MiB) that the stream reads.
+ * opt is copied (its exclude patterns stay borrowed); paths are copied.
+ * Reads fail with the producer's errno when the archive could not be made;
+ * warnings go to opt->warn on the producer thread.  Closing the stream
+ * early stops the walk at once.
+ */
+sk_stream *sk_tar_stream(const char *const *paths, size_t n,
+                         const struct sk_tar_options *opt, size_t queue);
+
+/* ------------------------------------------------------------------ */
 /* Copying                                                              */
 /* ------------------------------------------------------------------ */
 

@@ -1,0 +1,673 @@
+/*
+ * tar.c - the tar producer: a walk of the tree, headers through
+ * libarchive's write API, bodies read here so that each one matches its
+ * header whatever the file does meanwhile.  Output goes to a descriptor or
+ * through a producer queue (sk_tar_stream).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sk_impl.h"
+
+#define BODY_BUF (128 * 1024)
+
+struct sk_tar {
+	struct archive *a;
+	struct archive_entry_linkresolver *links;
+	struct sk_tar_options opt;
+	int fd; /* output, or -1 through the producer */
+	sk_producer *producer;
+	char *buf;  /* file bodies pass through here */
+	int warned; /* something was skipped or changed */
+	int err;    /* writing the archive failed: sticky */
+	int said_slash, said_dotdot;
+	/* One-entry caches for the owner and group names. */
+	uid_t last_uid;
+	gid_t last_gid;
+	char uname[64], gname[64];
+	int have_uid, have_gid;
+};
+
+static void
+warn_at(sk_tar *t, const char *path, int err, const char *what)
+{
+	t->warned = 1;
+	if (t->opt.warn)
+		t->opt.warn(t->opt.arg, path, err, what);
+}
+
+static la_ssize_t
+tar_write(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	sk_tar *t = ctx;
+	int r = t->producer ? sk_producer_write(t->producer, buf, n)
+	                    : sk_write_all(t->fd, buf, n);
+
+	if (r < 0) {
+		t->err = errno;
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+/* Makes the compressor and format libarchive should use; 0 or -1. */
+static int
+setup(sk_tar *t)
+{
+	struct archive *a = t->a;
+	char num[32];
+	int r;
+
+	switch (t->opt.format) {
+	case SK_TAR_PAX:
+		r = archive_write_set_format_pax_restricted(a);
+		break;
+	case SK_TAR_USTAR:
+		r = archive_write_set_format_ustar(a);
+		break;
+	case SK_TAR_GNU:
+		r = archive_write_set_format_gnutar(a);
+		break;
+	default:
+		return -1;
+	}
+	if (r != ARCHIVE_OK)
+		return -1;
+	switch (t->opt.compress) {
+	case SK_TAR_PLAIN:
+		r = archive_write_add_filter_none(a);
+		break;
+	case SK_TAR_GZIP:
+		r = archive_write_add_filter_gzip(a);
+		/* No time stamp in the gzip header: same input, same bytes. */
+		if (r == ARCHIVE_OK)
+			archive_write_set_filter_option(a, "gzip", "timestamp",
+			                                NULL);
+		break;
+	case SK_TAR_BZIP2:
+		r = archive_write_add_filter_bzip2(a);
+		break;
+	case SK_TAR_XZ:
+		r = archive_write_add_filter_xz(a);
+		snprintf(num, sizeof num, "%d", t->opt.threads);
+		if (r == ARCHIVE_OK)
+			archive_write_set_filter_option(a, "xz", "threads",
+			                                num);
+		break;
+	case SK_TAR_ZSTD:
+		r = archive_write_add_filter_zstd(a);
+		break;
+	default:
+		return -1;
+	}
+	if (r != ARCHIVE_OK)
+		return -1;
+	if (t->opt.level > 0) {
+		snprintf(num, sizeof num, "%d", t->opt.level);
+		if (archive_write_set_filter_option(
+		        a, NULL, "compression-level", num) != ARCHIVE_OK)
+			return -1;
+	}
+	/* Blocking: fixed records only when asked for.  Otherwise keep
+	 * libarchive's buffering but never pad the last block: zeros after
+	 * a compressed stream's end are garbage to zstd -d and tar --zstd. */
+	if (t->opt.blocking > 0) {
+		archive_write_set_bytes_per_block(a, t->opt.blocking * 512);
+	} else {
+		archive_write_set_bytes_per_block(a, 10240);
+		archive_write_set_bytes_in_last_block(a, 1);
+	}
+	return 0;
+}
+
+/* A tar writing to fd, or to producer when fd is -1. */
+static sk_tar *
+tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
+{
+	sk_tar *t = calloc(1, sizeof *t);
+	struct stat st;
+	int e;
+
+	if (t == NULL)
+		return NULL;
+	if (opt)
+		t->opt = *opt;
+	t->fd = fd;
+	t->producer = producer;
+	if (t->opt.reproducible)
+		t->opt.sort = 1;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		t->opt.skip_dev = (int)st.st_dev;
+		t->opt.skip_ino = (int)st.st_ino;
+	}
+	if ((t->buf = malloc(BODY_BUF)) == NULL ||
+	    (t->a = archive_write_new()) == NULL ||
+	    (t->links = archive_entry_linkresolver_new()) == NULL)
+		goto fail;
+	if (setup(t) < 0) {
+		errno = EINVAL;
+		goto fail;
+	}
+	archive_entry_linkresolver_set_strategy(t->links, archive_format(t->a));
+	if (archive_write_open2(t->a, t, NULL, tar_write, NULL, NULL) !=
+	    ARCHIVE_OK) {
+		errno = t->err ? t->err : EIO;
+		goto fail;
+	}
+	return t;
+fail:
+	e = errno ? errno : ENOMEM;
+	if (t->links)
+		archive_entry_linkresolver_free(t->links);
+	if (t->a)
+		archive_write_free(t->a);
+	free(t->buf);
+	free(t);
+	errno = e;
+	return NULL;
+}
+
+/* The stored name: relative, without "." and ".." components. */
+static void
+archive_name(sk_tar *t, const char *path, char *out, size_t outlen)
+{
+	const char *p = path;
+	size_t n = 0;
+
+	if (*p == '/') {
+		while (*p == '/')
+			p++;
+		if (!t->said_slash) {
+			t->said_slash = 1;
+			if (t->opt.warn)
+				t->opt.warn(
+				    t->opt.arg, NULL, 0,
+				    "removing leading '/' from member names");
+		}
+	}
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			/* an empty or "." component: nothing to store */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			/* Go up one stored component; above the top, drop it.
+			 */
+			if (n > 0) {
+				while (n > 0 && out[n - 1] != '/')
+					n--;
+				if (n > 0)
+					n--;
+			} else if (!t->said_dotdot) {
+				t->said_dotdot = 1;
+				if (t->opt.warn)
+					t->opt.warn(
+					    t->opt.arg, NULL, 0,
+					    "removing '..' from member names");
+			}
+		} else if (n + len + 2 < outlen) {
+			if (n > 0)
+				out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	out[n] = '\0';
+}
+
+static int
+excluded(sk_tar *t, const char *name, const char *path)
+{
+	static const char *const vcs[] = {
+	    ".git",   ".svn",       ".hg",         ".bzr",          "CVS",
+	    "_darcs", ".gitignore", ".gitmodules", ".gitattributes"};
+
+	if (t->opt.exclude_vcs)
+		for (size_t i = 0; i < sizeof vcs / sizeof vcs[0]; i++)
+			if (strcmp(name, vcs[i]) == 0)
+				return 1;
+	for (size_t i = 0; i < t->opt.nexclude; i++) {
+		const char *pat = t->opt.exclude[i];
+		if (strchr(pat, '/') ? fnmatch(pat, path, 0) == 0
+		                     : fnmatch(pat, name, 0) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+set_owner(sk_tar *t, struct archive_entry *e, const struct stat *st)
+{
+	if (t->opt.reproducible) {
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		return;
+	}
+	if (t->opt.numeric_owner)
+		return;
+	if (!t->have_uid || t->last_uid != st->st_uid) {
+		struct passwd *pw = getpwuid(st->st_uid);
+		t->uname[0] = '\0';
+		if (pw && strlen(pw->pw_name) < sizeof t->uname)
+			strcpy(t->uname, pw->pw_name);
+		t->last_uid = st->st_uid;
+		t->have_uid = 1;
+	}
+	if (!t->have_gid || t->last_gid != st->st_gid) {
+		struct group *gr = getgrgid(st->st_gid);
+		t->gname[0] = '\0';
+		if (gr && strlen(gr->gr_name) < sizeof t->gname)
+			strcpy(t->gname, gr->gr_name);
+		t->last_gid = st->st_gid;
+		t->have_gid = 1;
+	}
+	if (t->uname[0])
+		archive_entry_copy_uname(e, t->uname);
+	if (t->gname[0])
+		archive_entry_copy_gname(e, t->gname);
+}
+
+/* Writes n zero bytes of body; 0 or -1. */
+static int
+write_zeros(sk_tar *t, int64_t n)
+{
+	memset(t->buf, 0, BODY_BUF);
+	while (n > 0) {
+		size_t k = n > BODY_BUF ? BODY_BUF : (size_t)n;
+		if (archive_write_data(t->a, t->buf, k) < 0)
+			return -1;
+		n -= (int64_t)k;
+	}
+	return 0;
+}
+
+/*
+ * Writes exactly size bytes of the file's body, whatever the file does:
+ * padded with zeros when it shrank or failed, cut when it grew.  Returns
+ * 0, or -1 when writing the archive failed.
+ */
+static int
+write_body(sk_tar *t, int fd, const char *path, int64_t size,
+           const struct stat *before)
+{
+	int64_t left = size;
+	struct stat after;
+
+	while (left > 0) {
+		size_t k = left > BODY_BUF ? BODY_BUF : (size_t)left;
+		ssize_t r = sk__read(fd, t->buf, k);
+		if (r <= 0) {
+			warn_at(t, path, r < 0 ? errno : 0,
+			        r < 0
+			            ? "read error; the rest is stored as zeros"
+			            : "file shrank while read; padded with "
+			              "zeros");
+			return write_zeros(t, left);
+		}
+		if (archive_write_data(t->a, t->buf, (size_t)r) < 0)
+			return -1;
+		left -= r;
+	}
+	if (sk__read(fd, t->buf, 1) > 0)
+		warn_at(t, path, 0, "file grew while read; stored as it was");
+	else if (fstat(fd, &after) == 0 &&
+	         (after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	          after.st_mtim.tv_nsec != before->st_mtim.tv_nsec))
+		warn_at(t, path, 0, "file changed while read");
+	return 0;
+}
+
+/* Writes one entry (and its body); 0, or -1 when the archive failed. */
+static int
+write_entry(sk_tar *t, struct archive_entry *e, int fd, const char *path,
+            const struct stat *st)
+{
+	struct archive_entry *spare = NULL;
+	int r;
+
+	archive_entry_linkify(t->links, &e, &spare);
+	if (e == NULL)
+		return 0;
+	r = archive_write_header(t->a, e);
+	if (r == ARCHIVE_FATAL) {
+		if (!t->err)
+			t->err =
+			    archive_errno(t->a) ? archive_errno(t->a) : EIO;
+		return -1;
+	}
+	if (r < ARCHIVE_WARN) {
+		warn_at(t, path, archive_errno(t->a),
+		        archive_error_string(t->a));
+		return 0;
+	}
+	if (r == ARCHIVE_WARN)
+		warn_at(t, path, 0, archive_error_string(t->a));
+	if (t->opt.entry)
+		t->opt.entry(t->opt.arg, archive_entry_pathname(e));
+	if (fd >= 0 && archive_entry_size(e) > 0 &&
+	    write_body(t, fd, path, archive_entry_size(e), st) < 0) {
+		if (!t->err)
+			t->err =
+			    archive_errno(t->a) ? archive_errno(t->a) : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_tree(sk_tar *t, char *path, size_t plen, size_t cap,
+                    dev_t root_dev, int top);
+
+/* Adds the entries of the directory at path (plen long in a buffer of
+ * cap); 0, or -1 when the archive failed. */
+static int
+add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+
+	if (d == NULL) {
+		warn_at(t, path, errno, "cannot read directory");
+		return 0;
+	}
+	/* One directory's names at a time: the only list the walk keeps. */
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		char *copy;
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == alloc) {
+			char **nn =
+			    realloc(names, (alloc = alloc ? alloc * 2 : 64) *
+			                       sizeof *names);
+			if (nn == NULL)
+				break;
+			names = nn;
+		}
+		if ((copy = strdup(de->d_name)) == NULL)
+			break;
+		names[n++] = copy;
+	}
+	if (errno)
+		warn_at(t, path, errno, "cannot read directory");
+	closedir(d);
+	if (t->opt.sort && n > 1)
+		qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		if (rc == 0) {
+			if (plen + 1 + len + 1 > cap) {
+				warn_at(t, names[i], ENAMETOOLONG,
+				        "name too long");
+			} else {
+				size_t at = plen;
+				if (at == 0 || path[at - 1] != '/')
+					path[at++] = '/';
+				memcpy(path + at, names[i], len + 1);
+				rc = add_tree(t, path, at + len, cap, root_dev,
+				              0);
+				path[plen] = '\0';
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int
+add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
+         int top)
+{
+	struct archive_entry *e;
+	struct stat st, fst;
+	char name[4096];
+	const char *base = strrchr(path, '/');
+	int fd = -1, rc;
+
+	if ((t->opt.follow ? stat(path, &st) : lstat(path, &st)) < 0) {
+		warn_at(t, path, errno, "cannot stat; skipped");
+		return 0;
+	}
+	base = base && base[1] ? base + 1 : path;
+	if (!top && excluded(t, base, path))
+		return 0;
+	if (S_ISSOCK(st.st_mode)) {
+		warn_at(t, path, 0, "socket ignored");
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && (int)st.st_dev == t->opt.skip_dev &&
+	    (int)st.st_ino == t->opt.skip_ino && t->opt.skip_ino != 0) {
+		warn_at(t, path, 0, "the archive itself; not stored");
+		return 0;
+	}
+	if (S_ISREG(st.st_mode)) {
+		/* Never follow a link swapped in since the stat, and check
+		 * that what opened is what was seen. */
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+		                    (t->opt.follow ? 0 : O_NOFOLLOW));
+		if (fd < 0) {
+			warn_at(t, path, errno, "cannot open; skipped");
+			return 0;
+		}
+		if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev ||
+		    fst.st_ino != st.st_ino) {
+			close(fd);
+			warn_at(t, path, 0, "replaced while read; skipped");
+			return 0;
+		}
+		st = fst;
+	}
+	archive_name(t, path, name, sizeof name);
+	if (name[0] == '\0') {
+		/* The argument itself was "/" or ".": only its contents. */
+		if (S_ISDIR(st.st_mode))
+			return add_dir(t, path, plen, cap, root_dev);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if ((e = archive_entry_new2(t->a)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		t->err = ENOMEM;
+		return -1;
+	}
+	archive_entry_copy_stat(e, &st);
+	archive_entry_copy_pathname(e, name);
+	archive_entry_unset_atime(e);
+	archive_entry_unset_ctime(e);
+	archive_entry_unset_birthtime(e);
+	if (t->opt.has_mtime && st.st_mtime > t->opt.mtime)
+		archive_entry_set_mtime(e, t->opt.mtime, 0);
+	if (t->opt.reproducible)
+		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
+	set_owner(t, e, &st);
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(path, t->buf, BODY_BUF - 1);
+		if (n < 0) {
+			warn_at(t, path, errno, "cannot read link; skipped");
+			archive_entry_free(e);
+			return 0;
+		}
+		t->buf[n] = '\0';
+		archive_entry_copy_symlink(e, t->buf);
+	}
+	if (!S_ISREG(st.st_mode))
+		archive_entry_set_size(e, 0);
+	rc = write_entry(t, e, fd, path, &st);
+	archive_entry_free(e);
+	if (fd >= 0) {
+		/* Done with it: its pages need not stay cached for us. */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+	if (rc < 0)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		if (t->opt.one_file_system && st.st_dev != root_dev)
+			return 0;
+		return add_dir(t, path, plen, cap, root_dev);
+	}
+	return 0;
+}
+
+SK_API int
+sk_tar_add(sk_tar *t, const char *path)
+{
+	char *buf;
+	size_t len = strlen(path), cap = 4096 + len;
+	struct stat st;
+	int warned = t->warned, rc;
+
+	if (t->err) {
+		errno = t->err;
+		return -1;
+	}
+	if ((buf = malloc(cap)) == NULL)
+		return -1;
+	memcpy(buf, path, len + 1);
+	/* Trailing slashes are noise in names (but "/" stays "/"). */
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	rc = (t->opt.follow ? stat(buf, &st) : lstat(buf, &st)) < 0
+	         ? (warn_at(t, buf, errno, "cannot stat; skipped"), 0)
+	         : add_tree(t, buf, len, cap, st.st_dev, 1);
+	free(buf);
+	if (rc < 0) {
+		errno = t->err ? t->err : EIO;
+		return -1;
+	}
+	t->warned |= warned;
+	return t->warned ? 1 : 0;
+}
+
+SK_API int
+sk_tar_close(sk_tar *t)
+{
+	struct archive_entry *e = NULL, *spare = NULL;
+	int warned = t->warned, err = t->err;
+
+	/* Entries the resolver still holds (none for tar's strategy). */
+	while (!err) {
+		archive_entry_linkify(t->links, &e, &spare);
+		if (e == NULL)
+			break;
+		if (archive_write_header(t->a, e) == ARCHIVE_FATAL)
+			err = t->err ? t->err : EIO;
+	}
+	if (archive_write_close(t->a) != ARCHIVE_OK && !err)
+		err = t->err
+		          ? t->err
+		          : (archive_errno(t->a) ? archive_errno(t->a) : EIO);
+	archive_write_free(t->a);
+	archive_entry_linkresolver_free(t->links);
+	free(t->buf);
+	free(t);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return warned ? 1 : 0;
+}
+
+SK_API sk_tar *
+sk_tar_open(int fd, const struct sk_tar_options *opt)
+{
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	return tar_new(fd, NULL, opt);
+}
+
+struct tar_job {
+	char **paths;
+	size_t n;
+	struct sk_tar_options opt;
+};
+
+static void
+free_job(struct tar_job *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		free(j->paths[i]);
+	free(j->paths);
+	free(j);
+}
+
+/* The producer thread: the whole archive, into the queue. */
+static int
+tar_produce(sk_producer *w, void *arg)
+{
+	struct tar_job *j = arg;
+	sk_tar *t = tar_new(-1, w, &j->opt);
+	int rc = 0, e = 0;
+
+	if (t == NULL) {
+		e = errno;
+		free_job(j);
+		errno = e;
+		return -1;
+	}
+	for (size_t i = 0; i < j->n && rc >= 0; i++)
+		rc = sk_tar_add(t, j->paths[i]);
+	if (rc < 0)
+		e = errno;
+	if (sk_tar_close(t) < 0 && !e)
+		e = errno;
+	free_job(j);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+SK_API sk_stream *
+sk_tar_stream(const char *const *paths, size_t n,
+              const struct sk_tar_options *opt, size_t queue)
+{
+	struct tar_job *j = calloc(1, sizeof *j);
+	sk_stream *s;
+
+	if (j == NULL)
+		return NULL;
+	if (opt)
+		j->opt = *opt;
+	if ((j->paths = calloc(n ? n : 1, sizeof *j->paths)) == NULL) {
+		free(j);
+		return NULL;
+	}
+	for (; j->n < n; j->n++)
+		if ((j->paths[j->n] = strdup(paths[j->n])) == NULL) {
+			free_job(j);
+			return NULL;
+		}
+	/* The job belongs to the producer thread from here on. */
+	if ((s = sk_producer_open(tar_produce, j, queue)) == NULL)
+		free_job(j);
+	return s;
+}

@@ -1,0 +1,382 @@
+/* Unit tests: the tar producer, read back with libarchive's reader. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "streamkit.h"
+#include "t.h"
+
+static char top[] = "/tmp/sk-tar.XXXXXX";
+static char tree[256];
+static int warnings;
+
+static void
+put(const char *rel, size_t n, unsigned seed)
+{
+	char path[512];
+	unsigned char *b = t_pattern(n, seed);
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", tree, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	sk_write_all(fd, b, n);
+	close(fd);
+	free(b);
+}
+
+static void
+make_tree(void)
+{
+	char p[512], q[512];
+	static const size_t sizes[] = {0, 1, 511, 512, 513, 10240, 100000};
+
+	if (mkdtemp(top) == NULL)
+		abort();
+	snprintf(tree, sizeof tree, "%s/src", top);
+	mkdir(tree, 0755);
+	snprintf(p, sizeof p, "%s/sub", tree);
+	mkdir(p, 0750);
+	snprintf(p, sizeof p, "%s/sub/deeper", tree);
+	mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/empty", tree);
+	mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/.git", tree);
+	mkdir(p, 0755);
+	put(".git/config", 10, 9);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		char rel[64];
+		snprintf(rel, sizeof rel, "sub/f%zu.dat", sizes[i]);
+		put(rel, sizes[i], (unsigned)i + 1);
+	}
+	put("sub/deeper/x.o", 100, 20);
+	put("name with spaces", 3, 21);
+	put("caf\xc3\xa9.txt", 4, 22);
+	snprintf(p, sizeof p, "%s/sub/f100000.dat", tree);
+	snprintf(q, sizeof q, "%s/hardlink", tree);
+	if (link(p, q) < 0)
+		abort();
+	snprintf(q, sizeof q, "%s/symlink", tree);
+	if (symlink("sub/f1.dat", q) < 0)
+		abort();
+	snprintf(q, sizeof q, "%s/fifo", tree);
+	if (mkfifo(q, 0600) < 0)
+		abort();
+}
+
+static void
+on_warn(void *arg, const char *path, int err, const char *what)
+{
+	(void)arg;
+	(void)path;
+	(void)err;
+	(void)what;
+	warnings++;
+}
+
+struct seen {
+	int entries, files, dirs, links, hardlinks, fifos, bad_names;
+	int content_ok, content_bad, vcs, objects;
+};
+
+/* Reads an archive from fd and checks every entry against the tree. */
+static void
+check_archive(int fd, struct seen *s)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char buf[65536];
+
+	memset(s, 0, sizeof *s);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	if (archive_read_open_fd(a, fd, 10240) != ARCHIVE_OK) {
+		printf("# open: %s\n", archive_error_string(a));
+		s->content_bad++;
+		archive_read_free(a);
+		return;
+	}
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		char path[1024];
+		s->entries++;
+		if (name[0] == '/' || strstr(name, "..") != NULL)
+			s->bad_names++;
+		if (strstr(name, ".git"))
+			s->vcs++;
+		if (strstr(name, ".o") && strstr(name, "x.o"))
+			s->objects++;
+		if (archive_entry_hardlink(e)) {
+			s->hardlinks++;
+			continue;
+		}
+		switch (archive_entry_filetype(e)) {
+		case AE_IFDIR:
+			s->dirs++;
+			break;
+		case AE_IFLNK:
+			s->links++;
+			if (strcmp(archive_entry_symlink(e), "sub/f1.dat") != 0)
+				s->content_bad++;
+			break;
+		case AE_IFIFO:
+			s->fifos++;
+			break;
+		case AE_IFREG: {
+			/* Compare with the file the name stands for: the tree
+			 * was given by its absolute path, stored without the
+			 * leading '/'. */
+			sk_stream *f;
+			char *want = NULL;
+			int64_t wn;
+			size_t have = 0;
+			ssize_t r;
+			s->files++;
+			snprintf(path, sizeof path, "/%s", name);
+			f = sk_path_open(path);
+			wn = f ? sk_slurp(f, 1 << 20, &want) : -1;
+			sk_close(f);
+			while ((r = archive_read_data(a, buf + have,
+			                              sizeof buf - have)) > 0) {
+				have += (size_t)r;
+				if (have == sizeof buf)
+					break;
+			}
+			/* Files here are under 64 KiB but one; compare a
+			 * prefix. */
+			if (wn >= 0 &&
+			    memcmp(buf, want,
+			           have < (size_t)wn ? have : (size_t)wn) ==
+			        0 &&
+			    (have == sizeof buf || (int64_t)have == wn))
+				s->content_ok++;
+			else
+				s->content_bad++;
+			free(want);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	archive_read_free(a);
+}
+
+static int
+tmpfd(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/out.XXXXXX", top);
+	fd = mkstemp(path);
+	unlink(path);
+	return fd;
+}
+
+static void
+a_tree_with_every_kind_of_entry_is_made(void)
+{
+	CHECK(setlocale(LC_ALL, "C.UTF-8") != NULL);
+	make_tree();
+}
+
+static void
+every_format_and_compressor_reads_back_exactly(void)
+{
+	static const int formats[] = {SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU};
+	static const int comps[] = {SK_TAR_PLAIN, SK_TAR_GZIP, SK_TAR_BZIP2,
+	                            SK_TAR_XZ, SK_TAR_ZSTD};
+
+	for (size_t f = 0; f < 3; f++) {
+		for (size_t c = 0; c < 5; c++) {
+			struct sk_tar_options o = {.format = formats[f],
+			                           .compress = comps[c],
+			                           .warn = on_warn};
+			int fd = tmpfd();
+			sk_tar *t = sk_tar_open(fd, &o);
+			struct seen s;
+			CHECK(t != NULL);
+			CHECK_EQ(sk_tar_add(t, tree), 0);
+			CHECK_EQ(sk_tar_close(t), 0);
+			lseek(fd, 0, SEEK_SET);
+			check_archive(fd, &s);
+			/* src, sub, sub/deeper, empty, .git: 5 dirs; 7 + x.o +
+			 * spaces + café + .git/config: 11 files; 1 hardlink. */
+			CHECK_EQ(s.dirs, 5);
+			CHECK_EQ(s.files, 11);
+			CHECK_EQ(s.hardlinks, 1);
+			CHECK_EQ(s.links, 1);
+			CHECK_EQ(s.fifos, 1);
+			CHECK_EQ(s.content_bad, 0);
+			CHECK_EQ(s.content_ok, 11);
+			CHECK_EQ(s.bad_names, 0);
+			close(fd);
+		}
+	}
+}
+
+static void
+names_are_relative_without_dotdot(void)
+{
+	char path[512];
+	struct sk_tar_options o = {.warn = on_warn};
+	int fd = tmpfd();
+	sk_tar *t = sk_tar_open(fd, &o);
+	struct seen s;
+
+	/* An absolute path with a ".." inside. */
+	snprintf(path, sizeof path, "%s/sub/../src/sub/deeper", top);
+	snprintf(path, sizeof path, "%s/sub/deeper/../deeper", tree);
+	warnings = 0;
+	CHECK_EQ(sk_tar_add(t, path), 0);
+	CHECK_EQ(sk_tar_close(t), 0);
+	CHECK_EQ(warnings, 1); /* the leading '/', said once */
+	lseek(fd, 0, SEEK_SET);
+	check_archive(fd, &s);
+	CHECK_EQ(s.bad_names, 0);
+	CHECK_EQ(s.entries, 2);
+	close(fd);
+}
+
+static void
+excludes_prune_subtrees_and_vcs(void)
+{
+	static const char *const pats[] = {"*.o", "empty"};
+	struct sk_tar_options o = {
+	    .exclude = pats, .nexclude = 2, .exclude_vcs = 1};
+	int fd = tmpfd();
+	sk_tar *t = sk_tar_open(fd, &o);
+	struct seen s;
+
+	CHECK_EQ(sk_tar_add(t, tree), 0);
+	CHECK_EQ(sk_tar_close(t), 0);
+	lseek(fd, 0, SEEK_SET);
+	check_archive(fd, &s);
+	CHECK_EQ(s.vcs, 0);
+	CHECK_EQ(s.objects, 0);
+	CHECK_EQ(s.dirs, 3); /* src, sub, sub/deeper */
+	close(fd);
+}
+
+/* The whole archive, read into memory. */
+static char *
+archive_bytes(const struct sk_tar_options *o, size_t *len)
+{
+	const char *paths[] = {tree};
+	sk_stream *s = sk_tar_stream(paths, 1, o, 4096);
+	char *out = NULL;
+	int64_t n = sk_slurp(s, 64 << 20, &out);
+
+	CHECK(n > 0);
+	CHECK_EQ(sk_error(s), 0);
+	sk_close(s);
+	*len = (size_t)n;
+	return out;
+}
+
+static void
+reproducible_archives_are_identical_compressed_too(void)
+{
+	static const int comps[] = {SK_TAR_PLAIN, SK_TAR_GZIP, SK_TAR_ZSTD,
+	                            SK_TAR_XZ};
+
+	for (size_t c = 0; c < 4; c++) {
+		struct sk_tar_options o = {.reproducible = 1,
+		                           .has_mtime = 1,
+		                           .mtime = 1000000000,
+		                           .compress = comps[c],
+		                           .threads = 1};
+		size_t la, lb;
+		char *a = archive_bytes(&o, &la);
+		/* Touch a file: its mtime is clamped, the bytes stay. */
+		char path[512];
+		snprintf(path, sizeof path, "%s/name with spaces", tree);
+		utimensat(AT_FDCWD, path, NULL, 0);
+		char *b = archive_bytes(&o, &lb);
+		CHECK_EQ(la, lb);
+		CHECK(la == lb && memcmp(a, b, la) == 0);
+		free(a);
+		free(b);
+	}
+}
+
+static void
+stream_gives_the_same_archive_as_the_descriptor(void)
+{
+	struct sk_tar_options o = {.sort = 1, .compress = SK_TAR_ZSTD};
+	size_t n;
+	char *bytes = archive_bytes(&o, &n);
+	int fd = t_tmpfile_with(bytes, n);
+	struct seen s;
+
+	check_archive(fd, &s);
+	CHECK_EQ(s.files, 11);
+	CHECK_EQ(s.content_bad, 0);
+	close(fd);
+	free(bytes);
+}
+
+static void
+closing_the_stream_early_stops_the_walk(void)
+{
+	const char *paths[] = {"/usr/share"};
+	sk_stream *s = sk_tar_stream(paths, 1, NULL, 4096);
+	char b[100];
+
+	CHECK_EQ(sk_read(s, b, sizeof b), (ssize_t)sizeof b);
+	/* Returns once the producer saw ECANCELED and stopped. */
+	CHECK_EQ(sk_close(s), 0);
+}
+
+static void
+failing_output_and_missing_input_are_reported(void)
+{
+	int full = open("/dev/full", O_WRONLY);
+	sk_tar *t = sk_tar_open(full, NULL);
+	char path[512];
+
+	CHECK(t != NULL);
+	errno = 0;
+	CHECK_EQ(sk_tar_add(t, tree), -1);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK_EQ(sk_tar_close(t), -1);
+	close(full);
+	int fd = tmpfd();
+	struct sk_tar_options o = {.warn = on_warn};
+	t = sk_tar_open(fd, &o);
+	snprintf(path, sizeof path, "%s/missing", tree);
+	warnings = 0;
+	CHECK_EQ(sk_tar_add(t, path), 1);
+	CHECK_EQ(warnings, 1);
+	CHECK_EQ(sk_tar_close(t), 1);
+	close(fd);
+	o.compress = 99;
+	errno = 0;
+	CHECK(sk_tar_open(1, &o) == NULL);
+	CHECK_EQ(errno, EINVAL);
+}
+
+static void
+the_scratch_tree_is_removed(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+	CHECK(system(cmd) == 0);
+}
+
+T_CASES(T(a_tree_with_every_kind_of_entry_is_made),
+        T(every_format_and_compressor_reads_back_exactly),
+        T(names_are_relative_without_dotdot),
+        T(excludes_prune_subtrees_and_vcs),
+        T(reproducible_archives_are_identical_compressed_too),
+        T(stream_gives_the_same_archive_as_the_descriptor),
+        T(closing_the_stream_early_stops_the_walk),
+        T(failing_output_and_missing_input_are_reported),
+        T(the_scratch_tree_is_removed))
