@@ -512,7 +512,9 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  *     marker unless a blocking factor asks for fixed records;
  *   - pax is written in libarchive's restricted form (extended headers
  *     only where needed), without atime and ctime.
- * Not yet: sparse files (stored in full), extended attributes and ACLs.
+ *   - sparse files are stored sparse in pax (libarchive's ustar and GNU
+ *     writers store the holes as zeros); extended attributes and POSIX
+ *     ACLs on request (pax).
  * Non-ASCII names are stored as UTF-8 when the program has called
  * setlocale(LC_ALL, "") in a UTF-8 locale.  Memory stays bounded: no list
  * of all files is kept (sorting holds one directory's names).
@@ -549,6 +551,8 @@ struct sk_tar_options {
 	int has_mtime;              /* clamp mtimes to mtime (seconds) */
 	int64_t mtime;
 	int numeric_owner;      /* no user and group names */
+	int xattrs;             /* store extended attributes (pax) */
+	int acls;               /* store POSIX ACLs (pax) */
 	int skip_dev, skip_ino; /* never store this file (the archive);
 	                         * set by sk_tar_open for a regular fd */
 	/* Called for every problem that does not end the archive (path may

@@ -10,8 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +21,7 @@
 
 struct sk_tar {
 	struct archive *a;
+	struct archive *disk; /* metadata: owner names, xattrs, ACLs, holes */
 	struct archive_entry_linkresolver *links;
 	struct sk_tar_options opt;
 	int fd; /* output, or -1 through the producer */
@@ -31,11 +30,6 @@ struct sk_tar {
 	int warned; /* something was skipped or changed */
 	int err;    /* writing the archive failed: sticky */
 	int said_slash, said_dotdot;
-	/* One-entry caches for the owner and group names. */
-	uid_t last_uid;
-	gid_t last_gid;
-	char uname[64], gname[64];
-	int have_uid, have_gid;
 };
 
 static void
@@ -153,8 +147,16 @@ tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 	}
 	if ((t->buf = malloc(BODY_BUF)) == NULL ||
 	    (t->a = archive_write_new()) == NULL ||
+	    (t->disk = archive_read_disk_new()) == NULL ||
 	    (t->links = archive_entry_linkresolver_new()) == NULL)
 		goto fail;
+	/* The disk reader only describes files we opened: owner names
+	 * (cached), and xattrs, ACLs and holes where asked for. */
+	archive_read_disk_set_standard_lookup(t->disk);
+	archive_read_disk_set_behavior(
+	    t->disk, ARCHIVE_READDISK_NO_FFLAGS |
+	                 (t->opt.xattrs ? 0 : ARCHIVE_READDISK_NO_XATTR) |
+	                 (t->opt.acls ? 0 : ARCHIVE_READDISK_NO_ACL));
 	if (setup(t) < 0) {
 		errno = EINVAL;
 		goto fail;
@@ -172,6 +174,8 @@ fail:
 		archive_entry_linkresolver_free(t->links);
 	if (t->a)
 		archive_write_free(t->a);
+	if (t->disk)
+		archive_read_free(t->disk);
 	free(t->buf);
 	free(t);
 	errno = e;
@@ -249,36 +253,18 @@ excluded(sk_tar *t, const char *name, const char *path)
 	return 0;
 }
 
+/* What reproducible and numeric-owner archives leave out. */
 static void
-set_owner(sk_tar *t, struct archive_entry *e, const struct stat *st)
+set_owner(sk_tar *t, struct archive_entry *e)
 {
 	if (t->opt.reproducible) {
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
-		return;
 	}
-	if (t->opt.numeric_owner)
-		return;
-	if (!t->have_uid || t->last_uid != st->st_uid) {
-		struct passwd *pw = getpwuid(st->st_uid);
-		t->uname[0] = '\0';
-		if (pw && strlen(pw->pw_name) < sizeof t->uname)
-			strcpy(t->uname, pw->pw_name);
-		t->last_uid = st->st_uid;
-		t->have_uid = 1;
+	if (t->opt.reproducible || t->opt.numeric_owner) {
+		archive_entry_copy_uname(e, NULL);
+		archive_entry_copy_gname(e, NULL);
 	}
-	if (!t->have_gid || t->last_gid != st->st_gid) {
-		struct group *gr = getgrgid(st->st_gid);
-		t->gname[0] = '\0';
-		if (gr && strlen(gr->gr_name) < sizeof t->gname)
-			strcpy(t->gname, gr->gr_name);
-		t->last_gid = st->st_gid;
-		t->have_gid = 1;
-	}
-	if (t->uname[0])
-		archive_entry_copy_uname(e, t->uname);
-	if (t->gname[0])
-		archive_entry_copy_gname(e, t->gname);
 }
 
 /* Writes n zero bytes of body; 0 or -1. */
@@ -495,8 +481,19 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 		t->err = ENOMEM;
 		return -1;
 	}
-	archive_entry_copy_stat(e, &st);
 	archive_entry_copy_pathname(e, name);
+	archive_entry_copy_sourcepath(e, path);
+	/* Stat fields, names, link target, and on request xattrs and
+	 * ACLs; holes of regular files (the format stores them sparse). */
+	if (archive_read_disk_entry_from_file(t->disk, e, fd, &st) <
+	    ARCHIVE_WARN) {
+		warn_at(t, path, archive_errno(t->disk),
+		        archive_error_string(t->disk));
+		archive_entry_free(e);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
 	archive_entry_unset_atime(e);
 	archive_entry_unset_ctime(e);
 	archive_entry_unset_birthtime(e);
@@ -504,17 +501,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 		archive_entry_set_mtime(e, t->opt.mtime, 0);
 	if (t->opt.reproducible)
 		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
-	set_owner(t, e, &st);
-	if (S_ISLNK(st.st_mode)) {
-		ssize_t n = readlink(path, t->buf, BODY_BUF - 1);
-		if (n < 0) {
-			warn_at(t, path, errno, "cannot read link; skipped");
-			archive_entry_free(e);
-			return 0;
-		}
-		t->buf[n] = '\0';
-		archive_entry_copy_symlink(e, t->buf);
-	}
+	set_owner(t, e);
 	if (!S_ISREG(st.st_mode))
 		archive_entry_set_size(e, 0);
 	rc = write_entry(t, e, fd, path, &st);
@@ -583,6 +570,7 @@ sk_tar_close(sk_tar *t)
 		          ? t->err
 		          : (archive_errno(t->a) ? archive_errno(t->a) : EIO);
 	archive_write_free(t->a);
+	archive_read_free(t->disk);
 	archive_entry_linkresolver_free(t->links);
 	free(t->buf);
 	free(t);

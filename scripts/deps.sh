@@ -13,7 +13,7 @@ pkgs=
 for g in $groups; do
 	case $g in
 	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev" ;;
-	test) pkgs="$pkgs bats bats-assert bats-support mandoc python3 time procps zsh fish unzip zip sqlite3" ;;
+	test) pkgs="$pkgs bats bats-assert bats-support mandoc python3 time procps zsh fish unzip zip sqlite3 acl" ;;
 	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc" ;;
 	fuzz) pkgs="$pkgs clang" ;;
 	*) echo "deps.sh: unknown group: $g (build, test, bench, fuzz)" >&2; exit 2 ;;

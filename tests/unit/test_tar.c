@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "streamkit.h"
@@ -362,6 +363,116 @@ failing_output_and_missing_input_are_reported(void)
 	CHECK_EQ(errno, EINVAL);
 }
 
+/* Archives one file with o into fd; returns the archive's size. */
+static off_t
+archive_one(const char *path, struct sk_tar_options *o, int fd)
+{
+	sk_tar *t = sk_tar_open(fd, o);
+
+	CHECK(t != NULL);
+	CHECK_EQ(sk_tar_add(t, path), 0);
+	CHECK_EQ(sk_tar_close(t), 0);
+	return lseek(fd, 0, SEEK_CUR);
+}
+
+static void
+sparse_files_are_stored_sparse_and_read_back_whole(void)
+{
+	char path[512];
+	static const int formats[] = {SK_TAR_PAX, SK_TAR_GNU, SK_TAR_USTAR};
+	unsigned char *head = t_pattern(4096, 30), *tail = t_pattern(4096, 31);
+	int fd;
+
+	snprintf(path, sizeof path, "%s/sparse", top);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	sk_write_all(fd, head, 4096);
+	pwrite(fd, tail, 4096, (64 << 20) - 4096);
+	close(fd);
+	for (size_t f = 0; f < 3; f++) {
+		struct sk_tar_options o = {.format = formats[f]};
+		int out = tmpfd();
+		off_t size = archive_one(path, &o, out);
+		struct archive *a = archive_read_new();
+		struct archive_entry *e;
+		char *buf = malloc(1 << 20);
+		int64_t total = 0, bad = 0;
+		ssize_t r;
+		/* pax stores holes as holes; libarchive's ustar and GNU
+		 * writers have no sparse entries: the holes go in as zeros. */
+		if (formats[f] == SK_TAR_PAX)
+			CHECK(size < (1 << 20));
+		else
+			CHECK(size > (64 << 20));
+		lseek(out, 0, SEEK_SET);
+		archive_read_support_format_all(a);
+		CHECK(archive_read_open_fd(a, out, 10240) == ARCHIVE_OK);
+		CHECK(archive_read_next_header(a, &e) == ARCHIVE_OK);
+		CHECK_EQ(archive_entry_size(e), 64 << 20);
+		while ((r = archive_read_data(a, buf, 1 << 20)) > 0) {
+			for (ssize_t i = 0; i < r; i++) {
+				int64_t o2 = total + i;
+				unsigned char want =
+				    o2 < 4096 ? head[o2]
+				    : o2 >= (64 << 20) - 4096
+				        ? tail[o2 - ((64 << 20) - 4096)]
+				        : 0;
+				bad += (unsigned char)buf[i] != want;
+			}
+			total += r;
+		}
+		CHECK_EQ(total, 64 << 20);
+		CHECK_EQ(bad, 0);
+		archive_read_free(a);
+		free(buf);
+		close(out);
+	}
+	unlink(path);
+	free(head);
+	free(tail);
+}
+
+static void
+xattrs_and_acls_are_stored_on_request(void)
+{
+	char path[512], cmd[600];
+	struct sk_tar_options o = {0};
+	int with;
+
+	snprintf(path, sizeof path, "%s/attrs", top);
+	put("../attrs", 10, 40);
+	CHECK(setxattr(path, "user.streamkit", "yes", 3, 0) == 0);
+	snprintf(cmd, sizeof cmd, "setfacl -m u:nobody:r '%s'", path);
+	CHECK(system(cmd) == 0);
+	for (with = 0; with < 2; with++) {
+		int out = tmpfd();
+		struct archive *a = archive_read_new();
+		struct archive_entry *e;
+		o.xattrs = o.acls = with;
+		archive_one(path, &o, out);
+		lseek(out, 0, SEEK_SET);
+		archive_read_support_format_all(a);
+		CHECK(archive_read_open_fd(a, out, 10240) == ARCHIVE_OK);
+		CHECK(archive_read_next_header(a, &e) == ARCHIVE_OK);
+		CHECK_EQ(archive_entry_xattr_count(e) > 0, with);
+		CHECK_EQ(archive_entry_acl_count(
+		             e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS) > 0,
+		         with);
+		if (with) {
+			const char *name;
+			const void *v;
+			size_t vn;
+			archive_entry_xattr_reset(e);
+			CHECK(archive_entry_xattr_next(e, &name, &v, &vn) ==
+			      ARCHIVE_OK);
+			CHECK(strcmp(name, "user.streamkit") == 0 && vn == 3 &&
+			      memcmp(v, "yes", 3) == 0);
+		}
+		archive_read_free(a);
+		close(out);
+	}
+	unlink(path);
+}
+
 static void
 the_scratch_tree_is_removed(void)
 {
@@ -379,4 +490,6 @@ T_CASES(T(a_tree_with_every_kind_of_entry_is_made),
         T(stream_gives_the_same_archive_as_the_descriptor),
         T(closing_the_stream_early_stops_the_walk),
         T(failing_output_and_missing_input_are_reported),
+        T(sparse_files_are_stored_sparse_and_read_back_whole),
+        T(xattrs_and_acls_are_stored_on_request),
         T(the_scratch_tree_is_removed))
