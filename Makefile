@@ -27,7 +27,7 @@ LDLIBS    += -lpthread
 
 LIBSRC  := $(wildcard lib/*.c)
 LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
-PROGS   := substream spoolbuf pump
+PROGS   := substream spoolbuf pump tarstream
 BINS    := $(PROGS:%=$(BUILD)/bin/%)
 UNITSRC := $(wildcard tests/unit/test_*.c)
 UNITS   := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -58,7 +58,8 @@ $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $@
 
 # Programs link the static library, each with only the system libraries
-# it needs: substream and pump never load libarchive.
+# it needs: substream, spoolbuf and pump never load libarchive.
+LIBS_tarstream := -larchive
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBS_$*)

@@ -525,6 +525,9 @@ typedef struct sk_tar sk_tar;
 #define SK_TAR_USTAR 1 /* POSIX ustar */
 #define SK_TAR_GNU   2 /* GNU tar */
 
+#define SK_TAR_MTIME_SET   1
+#define SK_TAR_MTIME_CLAMP 2
+
 #define SK_TAR_PLAIN 0
 #define SK_TAR_GZIP  1
 #define SK_TAR_BZIP2 2
@@ -546,15 +549,20 @@ struct sk_tar_options {
 	                             * from the argument on, one without
 	                             * any name; a directory that matches
 	                             * is pruned with all below it */
-	int reproducible;           /* sorted names, uid/gid 0 without names,
-	                             * mtimes clamped to mtime when has_mtime */
-	int has_mtime;              /* clamp mtimes to mtime (seconds) */
-	int64_t mtime;
-	int numeric_owner;      /* no user and group names */
-	int xattrs;             /* store extended attributes (pax) */
-	int acls;               /* store POSIX ACLs (pax) */
-	int skip_dev, skip_ino; /* never store this file (the archive);
-	                         * set by sk_tar_open for a regular fd */
+	int reproducible;           /* sorted names, uid/gid 0 without names, no
+	                             * gzip timestamp; mtimes clamped to mtime
+	                             * when mtime_mode is set */
+	int mtime_mode;       /* 0; SK_TAR_MTIME_SET: every mtime is mtime;
+	                       * SK_TAR_MTIME_CLAMP: none is later */
+	int64_t mtime;        /* seconds since the epoch */
+	int set_uid, set_gid; /* store uid / gid instead of the file's */
+	int64_t uid, gid;
+	const char *uname, *gname; /* stored names; borrowed; NULL: looked up */
+	int numeric_owner;         /* no user and group names */
+	int xattrs;                /* store extended attributes (pax) */
+	int acls;                  /* store POSIX ACLs (pax) */
+	int skip_dev, skip_ino;    /* never store this file (the archive);
+	                            * set by sk_tar_open for a regular fd */
 	/* Called for every problem that does not end the archive (path may
 	 * be NULL), and for every entry written; on the producer thread for
 	 * sk_tar_stream.  Either may be NULL. */
@@ -582,10 +590,11 @@ int sk_tar_add(sk_tar *t, const char *path);
 
 /*
  * Ends the archive (the end marker, the compressor's tail) and frees t.
- * Returns 0, 1 when any add returned 1, or -1 with errno when the archive
- * could not be completed.
+ * *written, when not NULL, gets the bytes of archive written in all
+ * (after compression).  Returns 0, 1 when any add returned 1, or -1 with
+ * errno when the archive could not be completed.
  */
-int sk_tar_close(sk_tar *t);
+int sk_tar_close(sk_tar *t, uint64_t *written);
 
 /*
  * The archive of n paths as a stream: a producer thread (sk_producer_open)

@@ -30,6 +30,7 @@ struct sk_tar {
 	int warned; /* something was skipped or changed */
 	int err;    /* writing the archive failed: sticky */
 	int said_slash, said_dotdot;
+	uint64_t written;
 };
 
 static void
@@ -52,6 +53,7 @@ tar_write(struct archive *a, void *ctx, const void *buf, size_t n)
 		archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
 	}
+	t->written += n;
 	return (la_ssize_t)n;
 }
 
@@ -253,18 +255,34 @@ excluded(sk_tar *t, const char *name, const char *path)
 	return 0;
 }
 
-/* What reproducible and numeric-owner archives leave out. */
+/* Owners and times as the options say, over what the file has. */
 static void
-set_owner(sk_tar *t, struct archive_entry *e)
+override(sk_tar *t, struct archive_entry *e)
 {
-	if (t->opt.reproducible) {
+	const struct sk_tar_options *o = &t->opt;
+
+	if (o->reproducible) {
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
 	}
-	if (t->opt.reproducible || t->opt.numeric_owner) {
+	if (o->set_uid)
+		archive_entry_set_uid(e, o->uid);
+	if (o->set_gid)
+		archive_entry_set_gid(e, o->gid);
+	if (o->reproducible || o->numeric_owner) {
 		archive_entry_copy_uname(e, NULL);
 		archive_entry_copy_gname(e, NULL);
 	}
+	if (o->uname)
+		archive_entry_copy_uname(e, o->uname);
+	if (o->gname)
+		archive_entry_copy_gname(e, o->gname);
+	if (o->mtime_mode == SK_TAR_MTIME_SET ||
+	    (o->mtime_mode == SK_TAR_MTIME_CLAMP &&
+	     archive_entry_mtime(e) > o->mtime))
+		archive_entry_set_mtime(e, o->mtime, 0);
+	else if (o->reproducible)
+		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
 }
 
 /* Writes n zero bytes of body; 0 or -1. */
@@ -497,11 +515,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	archive_entry_unset_atime(e);
 	archive_entry_unset_ctime(e);
 	archive_entry_unset_birthtime(e);
-	if (t->opt.has_mtime && st.st_mtime > t->opt.mtime)
-		archive_entry_set_mtime(e, t->opt.mtime, 0);
-	if (t->opt.reproducible)
-		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
-	set_owner(t, e);
+	override(t, e);
 	if (!S_ISREG(st.st_mode))
 		archive_entry_set_size(e, 0);
 	rc = write_entry(t, e, fd, path, &st);
@@ -552,7 +566,7 @@ sk_tar_add(sk_tar *t, const char *path)
 }
 
 SK_API int
-sk_tar_close(sk_tar *t)
+sk_tar_close(sk_tar *t, uint64_t *written)
 {
 	struct archive_entry *e = NULL, *spare = NULL;
 	int warned = t->warned, err = t->err;
@@ -570,6 +584,8 @@ sk_tar_close(sk_tar *t)
 		          ? t->err
 		          : (archive_errno(t->a) ? archive_errno(t->a) : EIO);
 	archive_write_free(t->a);
+	if (written)
+		*written = t->written;
 	archive_read_free(t->disk);
 	archive_entry_linkresolver_free(t->links);
 	free(t->buf);
@@ -624,7 +640,7 @@ tar_produce(sk_producer *w, void *arg)
 		rc = sk_tar_add(t, j->paths[i]);
 	if (rc < 0)
 		e = errno;
-	if (sk_tar_close(t) < 0 && !e)
+	if (sk_tar_close(t, NULL) < 0 && !e)
 		e = errno;
 	free_job(j);
 	if (e) {

@@ -11,7 +11,7 @@ programs() {
 }
 
 options_of() {
-	"$SK_BIN/$1" --help | grep -o -- '--[a-z][a-z-]*' | sort -u
+	"$SK_BIN/$1" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
 @test "every program has bash, zsh and fish completions" {

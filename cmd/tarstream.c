@@ -1,0 +1,555 @@
+/*
+ * tarstream - a directory as a tar stream, compressed on the fly.
+ *
+ * Options follow GNU tar's names where the meaning is the same.  The walk,
+ * the archive and its checks are the library's (lib/tar.c); this program
+ * parses, reports each warning as "tarstream: path: what", and maps the
+ * outcome to GNU tar's exit statuses: 0 clean, 1 complete with warnings,
+ * 2 fatal (also usage errors).
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "streamkit.h"
+#include "util.h"
+
+#define EXIT_WARNED 1
+#define EXIT_FATAL  2
+
+static struct sk_tar_options opt;
+static const char **excludes;
+static size_t nexcludes;
+static int verbose, totals, null_names;
+
+/* Operands and -C in the order given: dir is "" for a path. */
+struct item {
+	const char *dir, *path;
+};
+static struct item *items;
+static size_t nitems;
+
+static void
+usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: tarstream [OPTIONS] PATH...\n"
+	    "Write a tar archive of the PATHs (directories recursively) to "
+	    "stdout.\n"
+	    "\n"
+	    "  -f, --file FILE            write to FILE instead (- is stdout)\n"
+	    "      --format FORMAT        pax (default), ustar or gnu\n"
+	    "  -z, --gzip                 compress with gzip\n"
+	    "  -j, --bzip2                compress with bzip2\n"
+	    "  -J, --xz                   compress with xz\n"
+	    "      --zstd                 compress with zstd\n"
+	    "      --compress ALGO        gzip, bzip2, xz, zstd or none\n"
+	    "      --level N              compression level\n"
+	    "      --threads N            xz threads (default: one per core)\n"
+	    "  -b, --blocking-factor N    fixed records of N x 512 bytes\n"
+	    "      --exclude GLOB         skip matching names (a directory "
+	    "with\n"
+	    "                             all below it); repeatable\n"
+	    "  -X, --exclude-from FILE    patterns from FILE, one per line\n"
+	    "      --exclude-vcs          skip .git, .svn, .hg, .bzr, CVS, "
+	    "_darcs\n"
+	    "  -T, --files-from FILE      paths from FILE, one per line (- "
+	    "stdin)\n"
+	    "      --null                 -T reads NUL-terminated names\n"
+	    "  -C, --directory DIR        change to DIR for the paths after "
+	    "it\n"
+	    "      --one-file-system      stay in each PATH's filesystem\n"
+	    "  -h, --dereference          follow symbolic links\n"
+	    "      --xattrs               store extended attributes\n"
+	    "      --acls                 store POSIX ACLs\n"
+	    "      --reproducible         same tree, same bytes: sorted, owner "
+	    "0,\n"
+	    "                             mtimes clamped to SOURCE_DATE_EPOCH "
+	    "or\n"
+	    "                             --mtime\n"
+	    "      --sort ORDER           name or none (the directory's "
+	    "order)\n"
+	    "      --owner NAME[:UID]     store this owner\n"
+	    "      --group NAME[:GID]     store this group\n"
+	    "      --numeric-owner        store no user or group names\n"
+	    "      --mtime WHEN           @SECONDS or a date (YYYY-MM-DD\n"
+	    "                             [HH:MM:SS], UTC) for every entry\n"
+	    "  -v, --verbose              list entries on stderr\n"
+	    "      --totals               print the bytes written at the end\n"
+	    "      --help                 show this help\n"
+	    "      --version              show the version\n"
+	    "\n"
+	    "Exit status: 0 done, 1 the archive is complete but some files\n"
+	    "changed or were skipped, 2 fatal or usage error.\n");
+}
+
+static void
+on_warn(void *arg, const char *path, int e, const char *what)
+{
+	(void)arg;
+	if (path && e)
+		fprintf(stderr, "tarstream: %s: %s: %s\n", path, what,
+		        strerror(e));
+	else if (path)
+		fprintf(stderr, "tarstream: %s: %s\n", path, what);
+	else
+		fprintf(stderr, "tarstream: %s\n", what);
+}
+
+static void
+on_entry(void *arg, const char *name)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", name);
+}
+
+static void
+add_item(const char *dir, const char *path)
+{
+	struct item *n = realloc(items, (nitems + 1) * sizeof *items);
+
+	if (n == NULL)
+		err(EXIT_FATAL, "memory");
+	items = n;
+	items[nitems].dir = dir;
+	items[nitems++].path = path;
+}
+
+/* Reads names (or patterns) from path, one per line or NUL-terminated;
+ * calls fn for each (the strings stay allocated for the run). */
+static void
+read_names(const char *path, int delim, void (*fn)(const char *))
+{
+	sk_stream *s = sk_path_open(path), *b;
+	const char *line;
+	size_t len;
+	int r;
+
+	if (s == NULL || (b = sk_buffered_open(s, 0)) == NULL)
+		err(EXIT_FATAL, "%s", path);
+	while ((r = sk_readline(b, delim, 65536, &line, &len)) == 1) {
+		char *copy;
+		if (len > 0 && line[len - 1] == delim)
+			len--;
+		if (len == 0)
+			continue;
+		if ((copy = strndup(line, len)) == NULL)
+			err(EXIT_FATAL, "memory");
+		fn(copy);
+	}
+	if (r < 0)
+		err(EXIT_FATAL, "%s", path);
+	sk_close(b);
+}
+
+static void
+add_path(const char *p)
+{
+	add_item("", p);
+}
+
+static void
+add_exclude(const char *p)
+{
+	const char **n = realloc(excludes, (nexcludes + 1) * sizeof *excludes);
+
+	if (n == NULL)
+		err(EXIT_FATAL, "memory");
+	excludes = n;
+	excludes[nexcludes++] = p;
+}
+
+/* NAME[:ID] for --owner and --group; numeric NAME is an id. */
+static void
+owner_arg(const char *text, int is_group)
+{
+	const char *colon = strchr(text, ':');
+	char *name =
+	    colon ? strndup(text, (size_t)(colon - text)) : strdup(text);
+	char *end;
+	long long id = -1;
+
+	if (name == NULL)
+		err(EXIT_FATAL, "memory");
+	if (colon) {
+		id = strtoll(colon + 1, &end, 10);
+		if (*end || id < 0 || end == colon + 1)
+			usage_error("invalid id in '%s'", text);
+	} else if (*name >= '0' && *name <= '9') {
+		id = strtoll(name, &end, 10);
+		if (*end || id < 0)
+			usage_error("invalid %s '%s'",
+			            is_group ? "group" : "owner", text);
+		free(name);
+		name = NULL;
+	} else if (is_group) {
+		struct group *g = getgrnam(name);
+		if (g == NULL)
+			usage_error("unknown group '%s'", name);
+		id = g->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(name);
+		if (pw == NULL)
+			usage_error("unknown owner '%s'", name);
+		id = pw->pw_uid;
+	}
+	if (is_group) {
+		opt.set_gid = 1;
+		opt.gid = id;
+		opt.gname = name;
+	} else {
+		opt.set_uid = 1;
+		opt.uid = id;
+		opt.uname = name;
+	}
+}
+
+/* @SECONDS or YYYY-MM-DD[ HH:MM:SS] in UTC. */
+static int64_t
+mtime_arg(const char *text)
+{
+	struct tm tm = {0};
+	const char *end;
+	char *e;
+
+	if (text[0] == '@') {
+		long long v = strtoll(text + 1, &e, 10);
+		if (*e || e == text + 1)
+			usage_error("invalid --mtime '%s'", text);
+		return v;
+	}
+	end = strptime(text, "%Y-%m-%d", &tm);
+	if (end && *end)
+		end = strptime(end, " %H:%M:%S", &tm);
+	if (end == NULL || *end)
+		usage_error("invalid --mtime '%s': @SECONDS or YYYY-MM-DD "
+		            "[HH:MM:SS]",
+		            text);
+	return (int64_t)timegm(&tm);
+}
+
+static int
+int_arg(const char *option, const char *text, int lo, int hi)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+
+	if (*text == '\0' || *end || v < lo || v > hi)
+		usage_error("invalid %s '%s': a number from %d to %d", option,
+		            text, lo, hi);
+	return (int)v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum {
+		O_FORMAT = 256,
+		O_ZSTD,
+		O_COMPRESS,
+		O_LEVEL,
+		O_THREADS,
+		O_EXCLUDE,
+		O_VCS,
+		O_NULL,
+		O_ONEFS,
+		O_XATTRS,
+		O_ACLS,
+		O_REPRO,
+		O_SORT,
+		O_OWNER,
+		O_GROUP,
+		O_NUMERIC,
+		O_MTIME,
+		O_TOTALS,
+		O_HELP,
+		O_VERSION
+	};
+	static const struct option longopts[] = {
+	    {"acls", no_argument, NULL, O_ACLS},
+	    {"blocking-factor", required_argument, NULL, 'b'},
+	    {"bzip2", no_argument, NULL, 'j'},
+	    {"compress", required_argument, NULL, O_COMPRESS},
+	    {"dereference", no_argument, NULL, 'h'},
+	    {"directory", required_argument, NULL, 'C'},
+	    {"exclude", required_argument, NULL, O_EXCLUDE},
+	    {"exclude-from", required_argument, NULL, 'X'},
+	    {"exclude-vcs", no_argument, NULL, O_VCS},
+	    {"file", required_argument, NULL, 'f'},
+	    {"files-from", required_argument, NULL, 'T'},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"group", required_argument, NULL, O_GROUP},
+	    {"gzip", no_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, O_HELP},
+	    {"level", required_argument, NULL, O_LEVEL},
+	    {"mtime", required_argument, NULL, O_MTIME},
+	    {"null", no_argument, NULL, O_NULL},
+	    {"numeric-owner", no_argument, NULL, O_NUMERIC},
+	    {"one-file-system", no_argument, NULL, O_ONEFS},
+	    {"owner", required_argument, NULL, O_OWNER},
+	    {"reproducible", no_argument, NULL, O_REPRO},
+	    {"sort", required_argument, NULL, O_SORT},
+	    {"threads", required_argument, NULL, O_THREADS},
+	    {"totals", no_argument, NULL, O_TOTALS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, O_VERSION},
+	    {"xattrs", no_argument, NULL, O_XATTRS},
+	    {"xz", no_argument, NULL, 'J'},
+	    {"zstd", no_argument, NULL, O_ZSTD},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *file = NULL, *dir = "", **files_from = NULL;
+	size_t nfiles_from = 0;
+	int c, fd = STDOUT_FILENO, status = 0, have_mtime = 0;
+	int64_t mtime = 0;
+	uint64_t written = 0;
+	sk_tar *t;
+
+	setlocale(LC_ALL, "");
+	/* '-': operands come back in order, so -C applies to what follows. */
+	while ((c = getopt_long(argc, argv, "-b:C:f:hjJT:vX:z", longopts,
+	                        NULL)) != -1) {
+		switch (c) {
+		case 1:
+			add_item(dir, optarg);
+			break;
+		case 'b':
+			opt.blocking =
+			    int_arg("--blocking-factor", optarg, 1, 4096);
+			break;
+		case 'C':
+			dir = optarg;
+			add_item(dir, NULL);
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'h':
+			opt.follow = 1;
+			break;
+		case 'j':
+			opt.compress = SK_TAR_BZIP2;
+			break;
+		case 'J':
+			opt.compress = SK_TAR_XZ;
+			break;
+		case 'T': {
+			const char **n =
+			    realloc(files_from, (nfiles_from + 1) * sizeof *n);
+			if (n == NULL)
+				err(EXIT_FATAL, "memory");
+			files_from = n;
+			files_from[nfiles_from++] = optarg;
+			add_item(dir, NULL); /* where its names go */
+			items[nitems - 1].path = optarg;
+			items[nitems - 1].dir = NULL; /* marks a -T */
+			break;
+		}
+		case 'v':
+			verbose = 1;
+			break;
+		case 'X':
+			read_names(optarg, '\n', add_exclude);
+			break;
+		case 'z':
+			opt.compress = SK_TAR_GZIP;
+			break;
+		case O_ACLS:
+			opt.acls = 1;
+			break;
+		case O_COMPRESS:
+			if (strcmp(optarg, "gzip") == 0)
+				opt.compress = SK_TAR_GZIP;
+			else if (strcmp(optarg, "bzip2") == 0)
+				opt.compress = SK_TAR_BZIP2;
+			else if (strcmp(optarg, "xz") == 0)
+				opt.compress = SK_TAR_XZ;
+			else if (strcmp(optarg, "zstd") == 0)
+				opt.compress = SK_TAR_ZSTD;
+			else if (strcmp(optarg, "none") == 0)
+				opt.compress = SK_TAR_PLAIN;
+			else
+				usage_error(
+				    "invalid --compress '%s': gzip, bzip2, "
+				    "xz, zstd or none",
+				    optarg);
+			break;
+		case O_EXCLUDE:
+			add_exclude(optarg);
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "pax") == 0 ||
+			    strcmp(optarg, "posix") == 0)
+				opt.format = SK_TAR_PAX;
+			else if (strcmp(optarg, "ustar") == 0)
+				opt.format = SK_TAR_USTAR;
+			else if (strcmp(optarg, "gnu") == 0 ||
+			         strcmp(optarg, "gnutar") == 0)
+				opt.format = SK_TAR_GNU;
+			else
+				usage_error(
+				    "invalid --format '%s': pax, ustar or gnu",
+				    optarg);
+			break;
+		case O_GROUP:
+			owner_arg(optarg, 1);
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		case O_LEVEL:
+			opt.level = int_arg("--level", optarg, 1, 22);
+			break;
+		case O_MTIME:
+			mtime = mtime_arg(optarg);
+			have_mtime = 1;
+			break;
+		case O_NULL:
+			null_names = 1;
+			break;
+		case O_NUMERIC:
+			opt.numeric_owner = 1;
+			break;
+		case O_ONEFS:
+			opt.one_file_system = 1;
+			break;
+		case O_OWNER:
+			owner_arg(optarg, 0);
+			break;
+		case O_REPRO:
+			opt.reproducible = 1;
+			break;
+		case O_SORT:
+			if (strcmp(optarg, "name") == 0)
+				opt.sort = 1;
+			else if (strcmp(optarg, "none") == 0)
+				opt.sort = 0;
+			else
+				usage_error("invalid --sort '%s': name or none",
+				            optarg);
+			break;
+		case O_THREADS:
+			opt.threads = int_arg("--threads", optarg, 0, 1024);
+			break;
+		case O_TOTALS:
+			totals = 1;
+			break;
+		case O_VCS:
+			opt.exclude_vcs = 1;
+			break;
+		case O_VERSION:
+			print_version();
+			return 0;
+		case O_XATTRS:
+			opt.xattrs = 1;
+			break;
+		case O_ZSTD:
+			opt.compress = SK_TAR_ZSTD;
+			break;
+		default:
+			usage_error("unknown or incomplete option");
+		}
+	}
+	{
+		int any = 0;
+		for (size_t i = 0; i < nitems; i++)
+			any |= items[i].path != NULL;
+		if (!any)
+			usage_error(
+			    "no PATH to archive (give paths, or -T FILE)");
+	}
+	/* Times: --mtime sets every one; --reproducible clamps them to
+	 * --mtime, else to SOURCE_DATE_EPOCH when it is set. */
+	if (opt.reproducible) {
+		const char *sde = getenv("SOURCE_DATE_EPOCH");
+		if (!have_mtime && sde && *sde) {
+			char *end;
+			mtime = strtoll(sde, &end, 10);
+			if (*end)
+				usage_error("invalid SOURCE_DATE_EPOCH '%s'",
+				            sde);
+			have_mtime = 1;
+		}
+		if (have_mtime)
+			opt.mtime_mode = SK_TAR_MTIME_CLAMP;
+	} else if (have_mtime) {
+		opt.mtime_mode = SK_TAR_MTIME_SET;
+	}
+	opt.mtime = mtime;
+	opt.exclude = excludes;
+	opt.nexclude = nexcludes;
+	opt.warn = on_warn;
+	opt.entry = verbose ? on_entry : NULL;
+
+	if (file && strcmp(file, "-") != 0 &&
+	    (fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) <
+	        0)
+		err(EXIT_FATAL, "%s", file);
+	if ((t = sk_tar_open(fd, &opt)) == NULL)
+		err(EXIT_FATAL, "cannot start the archive");
+	{
+		/* -C takes effect where it stands, relative to the -C before
+		 * it, as in GNU tar. */
+		for (size_t i = 0; i < nitems; i++) {
+			struct item *it = &items[i];
+			int r = 0;
+			if (it->path == NULL) { /* a -C */
+				if (chdir(it->dir) < 0)
+					err(EXIT_FATAL, "%s", it->dir);
+				continue;
+			}
+			if (it->dir == NULL) { /* a -T */
+				size_t first = nitems;
+				read_names(it->path, null_names ? '\0' : '\n',
+				           add_path);
+				for (size_t j = first; j < nitems && r >= 0;
+				     j++)
+					r = sk_tar_add(t, items[j].path);
+				nitems = first;
+				it = &items[i];
+			} else {
+				r = sk_tar_add(t, it->path);
+			}
+			if (r < 0) {
+				if (errno == EPIPE)
+					write_failed(EPIPE);
+				err(EXIT_FATAL, "%s",
+				    file ? file : "write error");
+			}
+			if (r > 0)
+				status = EXIT_WARNED;
+		}
+	}
+	switch (sk_tar_close(t, &written)) {
+	case -1:
+		if (errno == EPIPE)
+			write_failed(EPIPE);
+		err(EXIT_FATAL, "%s", file ? file : "write error");
+	case 1:
+		status = EXIT_WARNED;
+		break;
+	}
+	if (totals)
+		fprintf(stderr, "Total bytes written: %" PRIu64 " (%.1f MiB)\n",
+		        written, (double)written / 1048576.0);
+	if (fd != STDOUT_FILENO && close(fd) < 0)
+		err(EXIT_FATAL, "%s", file);
+	if (status != 0)
+		warnx("exiting with status %d: some files changed or were "
+		      "skipped",
+		      status);
+	if (fd == STDOUT_FILENO)
+		close_stdout();
+	return status;
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# tarstream: round trips through GNU tar, bsdtar and Python's tarfile for
+# every format and compressor; reproducibility; excludes; files that
+# change, vanish or cannot be read; early close; bad options.
+bats_require_minimum_version 1.5.0
+load helper
+
+# make_tree DIR: every kind of entry the archive must keep.
+make_tree() {
+	mkdir -p "$1/sub/deeper" "$1/empty" "$1/.git"
+	gen "$1/sub/big" 300000 1
+	gen "$1/sub/f512" 512 2
+	: >"$1/zero"
+	printf 'x' >"$1/one"
+	echo cfg >"$1/.git/config"
+	printf 'spaces\n' >"$1/name with spaces"
+	printf 'newline\n' >"$1/new"$'\n'"line"
+	printf 'utf8\n' >"$1/caf"$'\xc3\xa9'".txt"
+	long=$(printf 'n%.0s' $(seq 1 200))
+	printf 'long\n' >"$1/sub/$long"
+	ln -s sub/big "$1/link"
+	ln -s "../$long-target-that-is-long-$(printf 't%.0s' $(seq 1 120))" "$1/longlink"
+	ln "$1/sub/big" "$1/hard"
+	chmod 0751 "$1/sub/deeper"
+	chmod 0600 "$1/one"
+	touch -d '2001-02-03 04:05:06' "$1/sub/f512"
+	truncate -s 8M "$1/sparse"
+	printf 'end' >>"$1/sparse"
+}
+
+extract_with() { # TOOL ARCHIVE DIR
+	mkdir -p "$3"
+	case $1 in
+	gnutar) tar -xf "$2" -C "$3" ;;
+	bsdtar) bsdtar -xf "$2" -C "$3" ;;
+	python) python3 -c 'import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    t.extractall(sys.argv[2], filter="fully_trusted") if hasattr(tarfile, "data_filter") else t.extractall(sys.argv[2])' "$2" "$3" ;;
+	esac
+}
+
+setup_file() {
+	export C_ALL=C.UTF-8
+}
+
+@test "tarstream --help and --version go to stdout and exit 0" {
+	run --separate-stderr tarstream --help
+	assert_success
+	assert_output --partial "usage: tarstream"
+	run tarstream --version
+	assert_output --regexp '^tarstream \(streamkit\) [0-9.]+$'
+}
+
+@test "tarstream rejects bad options and a missing PATH with status 2" {
+	for args in "" --bogus "--format=zip" "--compress=lz4" "--level=0" \
+	    "--level=x" "--sort=size" "-b 0" "--mtime=yesterday" \
+	    "--owner=no-such-user-here" "--threads=-1"; do
+		run tarstream $args .
+		[ -z "$args" ] && run tarstream
+		assert_failure 2
+		assert_output --partial "Try 'tarstream --help'"
+	done
+}
+
+@test "tarstream archives read back exactly with GNU tar, bsdtar and Python" {
+	make_tree "$T/src"
+	for fmt in pax gnu ustar; do
+		for comp in none gzip bzip2 xz zstd; do
+			# ustar cannot hold the 200-character name.
+			[ $fmt = ustar ] && rm -f "$T/src/sub/"nnnn* "$T/src/longlink"
+			tarstream --format=$fmt --compress=$comp -C "$T" src >"$T/a"
+			for tool in gnutar bsdtar python; do
+				[ $tool = python ] && [ $comp = zstd ] && continue
+				rm -rf "$T/x"
+				extract_with $tool "$T/a" "$T/x"
+				run python3 "$BATS_TEST_DIRNAME/treecmp.py" "$T/src" "$T/x/src"
+				[ "$status" -eq 0 ] || { echo "$fmt $comp $tool: $output"; false; }
+			done
+		done
+	done
+}
+
+@test "tarstream compressed streams pass each tool's own test" {
+	make_tree "$T/src"
+	tarstream -z -C "$T" src | gzip -t
+	tarstream -j -C "$T" src | bzip2 -t
+	tarstream -J -C "$T" src | xz -t
+	tarstream --zstd -C "$T" src | zstd -q -t
+	tarstream --zstd -C "$T" src | tar --zstd -tf - >/dev/null
+	tarstream --zstd --level 19 -C "$T" src | zstd -q -t
+	tarstream -J --threads 2 -C "$T" src | xz -t
+}
+
+@test "tarstream stores sparse files sparse in pax" {
+	truncate -s 256M "$T/sparse"
+	printf 'end' >>"$T/sparse"
+	tarstream -C "$T" sparse >"$T/a"
+	[ "$(stat -c %s "$T/a")" -lt 100000 ]
+	mkdir "$T/x"
+	tar -xf "$T/a" -C "$T/x"
+	cmp "$T/sparse" "$T/x/sparse"
+}
+
+@test "tarstream --reproducible gives identical bytes twice, compressed too" {
+	make_tree "$T/src"
+	for comp in none gzip xz zstd; do
+		SOURCE_DATE_EPOCH=1000000000 tarstream --reproducible --compress=$comp -C "$T" src >"$T/a"
+		touch "$T/src/one"
+		SOURCE_DATE_EPOCH=1000000000 tarstream --reproducible --compress=$comp -C "$T" src >"$T/b"
+		cmp "$T/a" "$T/b"
+	done
+	tar -tvf "$T/a" >"$T/list" 2>/dev/null || tar --zstd -tvf "$T/a" >"$T/list"
+	! grep -v ' 0/0 ' "$T/list"
+	! grep -v '2001-09-09\|2001-02-03' "$T/list"
+}
+
+@test "tarstream --owner, --group, --numeric-owner and --mtime work alone" {
+	echo x >"$T/f"
+	tarstream --owner=alice:1234 --group=staff:55 --mtime=@86400 -C "$T" f | tar -tvf - >"$T/l"
+	grep -q 'alice/staff' "$T/l"
+	grep -q '1970-01-02' "$T/l"
+	tarstream --numeric-owner --owner=4321 -C "$T" f | tar --numeric-owner -tvf - | grep -q '4321/'
+	tarstream --mtime='2020-01-02 03:04:05' -C "$T" f | TZ=UTC tar -tvf - | grep -q '2020-01-02 03:04'
+}
+
+@test "tarstream excludes prune subtrees; -X, --exclude-vcs, -T and --null" {
+	make_tree "$T/src"
+	tarstream --exclude=sub --exclude='*.txt' --exclude-vcs -C "$T" src | tar -tf - >"$T/l"
+	! grep -q 'src/sub' "$T/l"
+	! grep -q '\.txt' "$T/l"
+	! grep -q '\.git' "$T/l"
+	grep -q 'src/one' "$T/l"
+	printf 'one\nzero\n' >"$T/x"
+	tarstream -X "$T/x" -C "$T" src | tar -tf - | { ! grep -q 'src/one$'; }
+	printf 'src/one\nsrc/zero\n' | tarstream -C "$T" -T - | tar -tf - >"$T/l"
+	assert_equal "$(cat "$T/l")" $'src/one\nsrc/zero'
+	printf 'src/one\0src/name with spaces\0' | tarstream --null -C "$T" -T - | tar -tf - >"$T/l"
+	assert_equal "$(cat "$T/l")" $'src/one\nsrc/name with spaces'
+}
+
+@test "tarstream stores names relative, never with .. or a leading /" {
+	mkdir -p "$T/a/b"
+	echo x >"$T/a/b/f"
+	run --separate-stderr bash -c "tarstream '$T/a/b/../b' | tar -tf -"
+	assert_success
+	[[ "$output" != /* ]]
+	[[ "$output" != *..* ]]
+	[[ "$stderr" == *"removing leading '/' from member names"* ]]
+	cd "$T/a/b"
+	run --separate-stderr bash -c "tarstream ../b | tar -tf -"
+	assert_output $'b/\nb/f'
+}
+
+@test "tarstream stores fifos without opening them and skips sockets" {
+	mkfifo "$T/fifo"
+	python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.bind('$T/sock')"
+	run --separate-stderr timeout 10 tarstream -C "$T" fifo sock
+	assert_failure 1
+	[[ "$stderr" == *"sock: socket ignored"* ]]
+	timeout 10 tarstream -C "$T" fifo | tar -tvf - | grep -q '^p'
+}
+
+@test "tarstream warns and exits 1 for files that vanish or cannot be read" {
+	echo x >"$T/ok"
+	run --separate-stderr bash -c "tarstream -C '$T' ok missing | tar -tf -"
+	assert_output "ok"
+	[[ "$stderr" == *"missing: cannot stat; skipped: No such file or directory"* ]]
+	run tarstream -C "$T" ok missing
+	assert_failure 1
+}
+
+# changing_run OP: archives a 20 MB file read slowly (pump -L 10M as its
+# reader) while OP changes it 0.3 s in; the archive goes to $T/a.
+changing_run() {
+	gen "$T/f" 20000000
+	(sleep 0.3; eval "$1") &
+	tarstream -C "$T" f 2>"$T/err" | pump -q 4K -L 10M >"$T/a"
+	st=${PIPESTATUS[0]}
+	wait
+}
+
+@test "tarstream keeps the archive valid when a file shrinks or grows" {
+	changing_run 'truncate -s 1000 "$T/f"'
+	assert_equal "$st" 1
+	grep -q 'f: file shrank while read; padded with zeros' "$T/err"
+	tar -tvf "$T/a" | grep -q ' 20000000 '   # the header's size, kept
+	mkdir "$T/x" && tar -xf "$T/a" -C "$T/x" # and readable to the end
+	changing_run 'head -c 5000000 /dev/zero >>"$T/f"'
+	assert_equal "$st" 1
+	grep -q 'f: file grew while read; stored as it was' "$T/err"
+	tar -tvf "$T/a" | grep -q ' 20000000 '
+}
+
+@test "tarstream skips the archive file itself" {
+	echo x >"$T/f"
+	run --separate-stderr tarstream -f "$T/out.tar" -C "$T" .
+	assert_failure 1
+	[[ "$stderr" == *"out.tar: the archive itself; not stored"* ]]
+	tar -tf "$T/out.tar" | { ! grep -q out.tar; }
+}
+
+@test "tarstream stops at once and quietly when the reader goes away" {
+	run --separate-stderr timeout 20 bash -c "tarstream -C / usr | head -c 100 >/dev/null"
+	assert_success
+	assert_equal "$stderr" ""
+}
+
+@test "tarstream -v lists entries and --totals counts bytes, on stderr" {
+	mkdir "$T/d" && echo x >"$T/d/f"
+	run --separate-stderr bash -c "tarstream -v --totals -C '$T' d | wc -c"
+	# Two headers, one block of data, the 1024-byte end marker.
+	assert_output "2560"
+	[[ "$stderr" == *$'d/\nd/f\n'* ]]
+	[[ "$stderr" == *"Total bytes written: 2560"* ]]
+	tarstream -b 20 -C "$T" d | wc -c | grep -qx 10240
+}
