@@ -51,7 +51,7 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive
+	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
 
 $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $(BUILD)/lib/libstreamkit.so.$(SOMAJOR)
@@ -59,14 +59,14 @@ $(BUILD)/lib/libstreamkit.so: $(SHARED)
 
 # Programs link the static library, each with only the system libraries
 # it needs: substream, spoolbuf and pump never load libarchive.
-LIBS_tarstream := -larchive
+LIBS_tarstream := -larchive -lzstd
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBS_$*)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
 
 # deps runs first, alone: the build needs what it installs.
 demo: deps

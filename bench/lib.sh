@@ -14,7 +14,7 @@ WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/sk-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
 # The prefix a case puts before the one process whose memory is measured.
-RSS="/usr/bin/time -f %M -o $WORK/rss"
+RSS="/usr/bin/time -f %M,%P -o $WORK/rss"
 
 # gen FILE MIB: incompressible data, quickly (a repeated random block
 # would compress; urandom in 1 MiB blocks is fast enough for a few GiB).
@@ -25,18 +25,21 @@ gen() {
 # table_head TITLE: starts a table.
 table_head() {
 	printf '\n### %s\n\n' "$1"
-	printf '| command | seconds | MiB/s | ratio | peak RSS (MiB) |\n'
-	printf '| --- | ---: | ---: | ---: | ---: |\n'
+	printf '| command | seconds | MiB/s | ratio | peak RSS (MiB) | CPU |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
 	BASE=
 }
 
 # case LABEL MIB CMD: runs bash -c CMD BENCH_RUNS times; prints a row.
 # MIB is the amount of data that counts for throughput; the first case of
-# a table is the base of the ratios (ratio = base time / this time).
+# a table is the base of the ratios (ratio = base time / this time).  When
+# CASE_PRE is set, it runs untimed before each run (say, to warm a cache
+# that a tool released).  CPU is the measured process's, in percent.
 case_() {
-	local label=$1 mib=$2 cmd=$3 best= t0 t1 dt rss=0 i
+	local label=$1 mib=$2 cmd=$3 best= t0 t1 dt rss=0 cpu=- i
 	for i in $(seq "$BENCH_RUNS"); do
 		rm -f "$WORK/rss"
+		[ -z "${CASE_PRE:-}" ] || bash -c "$CASE_PRE"
 		t0=$(date +%s.%N)
 		bash -c "$cmd" >/dev/null 2>"$WORK/err" || {
 			echo "bench: failed: $cmd" >&2
@@ -46,12 +49,15 @@ case_() {
 		t1=$(date +%s.%N)
 		dt=$(echo "$t1 - $t0" | bc -l)
 		if [ -z "$best" ] || [ "$(echo "$dt < $best" | bc -l)" = 1 ]; then best=$dt; fi
-		[ -s "$WORK/rss" ] && rss=$(tail -n 1 "$WORK/rss")
+		if [ -s "$WORK/rss" ]; then
+			rss=$(tail -n 1 "$WORK/rss" | cut -d, -f1)
+			cpu=$(tail -n 1 "$WORK/rss" | cut -d, -f2)
+		fi
 	done
 	[ -n "$BASE" ] || BASE=$best
-	printf '| `%s` | %.3f | %.0f | %.2f | %.1f |\n' "$label" "$best" \
+	printf '| `%s` | %.3f | %.0f | %.2f | %.1f | %s |\n' "$label" "$best" \
 	    "$(echo "$mib / $best" | bc -l)" "$(echo "$BASE / $best" | bc -l)" \
-	    "$(echo "$rss / 1024" | bc -l)"
+	    "$(echo "$rss / 1024" | bc -l)" "$cpu"
 }
 
 # machine: one line saying where the numbers come from.

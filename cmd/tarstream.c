@@ -30,7 +30,10 @@
 static struct sk_tar_options opt;
 static const char **excludes;
 static size_t nexcludes;
-static int verbose, totals, null_names;
+static int verbose, totals, null_names, progress;
+static sk_tar *tar;                      /* for the progress line */
+static uint64_t total_files, total_data; /* from the pre-scan; 0: none */
+static struct timespec started, drawn;
 
 /* Operands and -C in the order given: dir is "" for a path. */
 struct item {
@@ -86,6 +89,11 @@ usage(FILE *f)
 	    "      --mtime WHEN           @SECONDS or a date (YYYY-MM-DD\n"
 	    "                             [HH:MM:SS], UTC) for every entry\n"
 	    "  -v, --verbose              list entries on stderr\n"
+	    "      --progress[=WHEN]      a progress line on stderr against a\n"
+	    "                             pre-scanned total: auto (when "
+	    "stderr\n"
+	    "                             is a terminal, the default) or "
+	    "always\n"
 	    "      --totals               print the bytes written at the end\n"
 	    "      --help                 show this help\n"
 	    "      --version              show the version\n"
@@ -112,6 +120,52 @@ on_entry(void *arg, const char *name)
 {
 	(void)arg;
 	fprintf(stderr, "%s\n", name);
+}
+
+static double
+since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - a->tv_sec) +
+	       (double)(now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* The progress line: bytes, files, rate, and against the pre-scan's
+ * total a percentage and an ETA. */
+static void
+draw(int final)
+{
+	uint64_t files, data;
+	double secs = since(&started), rate;
+	char b1[32], b2[32], b3[32], t1[32], t2[32];
+
+	sk_tar_counts(tar, &files, &data, NULL);
+	rate = secs > 0 ? (double)data / secs : 0;
+	fprintf(stderr, "\r%10s", human(b1, sizeof b1, (double)data));
+	if (total_data)
+		fprintf(stderr, " of %s",
+		        human(b2, sizeof b2, (double)total_data));
+	fprintf(stderr, "  %" PRIu64, files);
+	if (total_files)
+		fprintf(stderr, "/%" PRIu64, total_files);
+	fprintf(stderr, " files  %s/s  %s", human(b3, sizeof b3, rate),
+	        clock_text(t1, sizeof t1, secs));
+	if (total_data && rate > 0 && data <= total_data)
+		fprintf(stderr, "  ETA %s",
+		        clock_text(t2, sizeof t2,
+		                   (double)(total_data - data) / rate));
+	fprintf(stderr, "\033[K%s", final ? "\n" : "");
+	clock_gettime(CLOCK_MONOTONIC, &drawn);
+}
+
+static void
+on_tick(void *arg)
+{
+	(void)arg;
+	if (since(&drawn) >= 0.2)
+		draw(0);
 }
 
 static void
@@ -274,7 +328,8 @@ main(int argc, char *argv[])
 		O_MTIME,
 		O_TOTALS,
 		O_HELP,
-		O_VERSION
+		O_VERSION,
+		O_PROGRESS
 	};
 	static const struct option longopts[] = {
 	    {"acls", no_argument, NULL, O_ACLS},
@@ -298,6 +353,7 @@ main(int argc, char *argv[])
 	    {"numeric-owner", no_argument, NULL, O_NUMERIC},
 	    {"one-file-system", no_argument, NULL, O_ONEFS},
 	    {"owner", required_argument, NULL, O_OWNER},
+	    {"progress", optional_argument, NULL, O_PROGRESS},
 	    {"reproducible", no_argument, NULL, O_REPRO},
 	    {"sort", required_argument, NULL, O_SORT},
 	    {"threads", required_argument, NULL, O_THREADS},
@@ -427,6 +483,16 @@ main(int argc, char *argv[])
 		case O_OWNER:
 			owner_arg(optarg, 0);
 			break;
+		case O_PROGRESS:
+			if (optarg == NULL || strcmp(optarg, "auto") == 0)
+				progress = isatty(STDERR_FILENO);
+			else if (strcmp(optarg, "always") == 0)
+				progress = 1;
+			else
+				usage_error(
+				    "invalid --progress '%s': auto or always",
+				    optarg);
+			break;
 		case O_REPRO:
 			opt.reproducible = 1;
 			break;
@@ -496,7 +562,32 @@ main(int argc, char *argv[])
 	    (fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) <
 	        0)
 		err(EXIT_FATAL, "%s", file);
-	if ((t = sk_tar_open(fd, &opt)) == NULL)
+	if (progress) {
+		/* The pre-scan: the same walk, nothing read.  Names from -T
+		 * cannot be read twice: then there is no total. */
+		int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int from_list = 0;
+		for (size_t i = 0; i < nitems; i++) {
+			if (items[i].path == NULL) {
+				if (chdir(items[i].dir) < 0)
+					break;
+			} else if (items[i].dir == NULL) {
+				from_list = 1;
+			} else {
+				sk_tar_scan(items[i].path, &opt, &total_files,
+				            &total_data);
+			}
+		}
+		if (here < 0 || fchdir(here) < 0)
+			err(EXIT_FATAL,
+			    "cannot return to the working directory");
+		close(here);
+		if (from_list)
+			total_files = total_data = 0;
+		opt.tick = on_tick;
+		clock_gettime(CLOCK_MONOTONIC, &started);
+	}
+	if ((tar = t = sk_tar_open(fd, &opt)) == NULL)
 		err(EXIT_FATAL, "cannot start the archive");
 	{
 		/* -C takes effect where it stands, relative to the -C before
@@ -531,6 +622,8 @@ main(int argc, char *argv[])
 				status = EXIT_WARNED;
 		}
 	}
+	if (progress)
+		draw(1);
 	switch (sk_tar_close(t, &written)) {
 	case -1:
 		if (errno == EPIPE)

@@ -104,3 +104,27 @@ open_inputs(int n, char *const paths[])
 		err(EXIT_RUNTIME, "memory");
 	return in;
 }
+
+/* Formats a byte count with a binary suffix. */
+const char *
+human(char *buf, size_t len, double v)
+{
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+	return buf;
+}
+
+const char *
+clock_text(char *buf, size_t len, double s)
+{
+	unsigned long t = s < 0 ? 0 : (unsigned long)(s + 0.5);
+
+	snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	return buf;
+}

@@ -6,6 +6,7 @@
 #ifndef SK_CMD_UTIL_H
 #define SK_CMD_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 
@@ -37,6 +38,11 @@ void close_stdout(void);
  * input would shift everything after it.  Exits 1 when out of memory.
  */
 struct sk_stream *open_inputs(int n, char *const paths[]);
+
+/* Formats a byte count with a binary suffix ("1.5MiB") into buf. */
+const char *human(char *buf, size_t len, double v);
+/* Formats seconds as H:MM:SS into buf. */
+const char *clock_text(char *buf, size_t len, double s);
 
 /* Prints the version line for --version. */
 void print_version(void);

@@ -538,7 +538,7 @@ struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
 	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
 	int level;           /* compression level; 0: the compressor's */
-	int threads;         /* xz worker threads; 0: one per core */
+	int threads;         /* zstd and xz threads; 0: one per core */
 	int blocking;        /* records of N x 512 bytes; 0: none */
 	int sort;            /* each directory's names in byte order */
 	int follow;          /* follow symbolic links (tar -h) */
@@ -568,6 +568,9 @@ struct sk_tar_options {
 	 * sk_tar_stream.  Either may be NULL. */
 	void (*warn)(void *arg, const char *path, int err, const char *what);
 	void (*entry)(void *arg, const char *name);
+	/* Called after each entry and each block of body read: a program
+	 * may redraw a progress line (sk_tar_counts). */
+	void (*tick)(void *arg);
 	void *arg;
 };
 
@@ -587,6 +590,18 @@ sk_tar *sk_tar_open(int fd, const struct sk_tar_options *opt);
  * sk_tar_close remains to call.
  */
 int sk_tar_add(sk_tar *t, const char *path);
+
+/* Entries stored, body bytes read and archive bytes written so far. */
+void sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
+                   uint64_t *written);
+
+/*
+ * A dry run of sk_tar_add: walks path with opt's selection and adds the
+ * entries it would store to *files and their body bytes to *data, reading
+ * no file; for a progress line's total.  Returns 0, -1 on no memory.
+ */
+int sk_tar_scan(const char *path, const struct sk_tar_options *opt,
+                uint64_t *files, uint64_t *data);
 
 /*
  * Ends the archive (the end marker, the compressor's tail) and frees t.

@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "sk_impl.h"
 
@@ -21,7 +23,8 @@
 
 struct sk_tar {
 	struct archive *a;
-	struct archive *disk; /* metadata: owner names, xattrs, ACLs, holes */
+	struct archive *disk;   /* metadata: owner names, xattrs, ACLs */
+	struct archive *sparse; /* the same, looking for holes too */
 	struct archive_entry_linkresolver *links;
 	struct sk_tar_options opt;
 	int fd; /* output, or -1 through the producer */
@@ -31,6 +34,18 @@ struct sk_tar {
 	int err;    /* writing the archive failed: sticky */
 	int said_slash, said_dotdot;
 	uint64_t written;
+	uint64_t files, data; /* entries stored, body bytes read */
+	int dry;              /* sk_tar_scan: walk and count, store nothing */
+	/* zstd is compressed here, not by libarchive, for its threads. */
+	ZSTD_CCtx *zc;
+	char *zbuf;
+	size_t zcap;
+	/* The fast path (plain tar into a pipe): libarchive unbuffered,
+	 * its writes coalesced here, bodies spliced from the files. */
+	int fast;
+	int discard; /* drop what libarchive writes (a spliced body's zeros) */
+	char *obuf;
+	size_t olen;
 };
 
 static void
@@ -41,20 +56,111 @@ warn_at(sk_tar *t, const char *path, int err, const char *what)
 		t->opt.warn(t->opt.arg, path, err, what);
 }
 
+#define OBUF (128 * 1024)
+/* Bodies smaller than this are copied: a splice costs more than it saves. */
+#define FAST_MIN (64 * 1024)
+
+/* Sends archive bytes to the output; 0 or -1 with errno. */
+static int
+emit(sk_tar *t, const void *buf, size_t n)
+{
+	int r = t->producer ? sk_producer_write(t->producer, buf, n)
+	                    : sk_write_all(t->fd, buf, n);
+
+	if (r < 0)
+		return -1;
+	t->written += n;
+	return 0;
+}
+
+/* Runs bytes (or, with end, the frame's end) through zstd; 0 or -1. */
+static int
+zstd_push(sk_tar *t, const void *buf, size_t n, ZSTD_EndDirective mode)
+{
+	ZSTD_inBuffer in = {buf, n, 0};
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = {t->zbuf, t->zcap, 0};
+		left = ZSTD_compressStream2(t->zc, &out, &in, mode);
+		if (ZSTD_isError(left)) {
+			errno = EIO;
+			return -1;
+		}
+		if (out.pos > 0 && emit(t, t->zbuf, out.pos) < 0)
+			return -1;
+	} while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	return 0;
+}
+
+/* Writes out what the fast path has coalesced; 0 or -1. */
+static int
+flush(sk_tar *t)
+{
+	size_t n = t->olen;
+
+	t->olen = 0;
+	return n ? emit(t, t->obuf, n) : 0;
+}
+
+/* The fast path's output: small writes gathered into one. */
+static int
+gather(sk_tar *t, const void *buf, size_t n)
+{
+	if (t->discard)
+		return 0;
+	if (t->olen + n > OBUF && flush(t) < 0)
+		return -1;
+	if (n >= OBUF)
+		return emit(t, buf, n);
+	memcpy(t->obuf + t->olen, buf, n);
+	t->olen += n;
+	return 0;
+}
+
 static la_ssize_t
 tar_write(struct archive *a, void *ctx, const void *buf, size_t n)
 {
 	sk_tar *t = ctx;
-	int r = t->producer ? sk_producer_write(t->producer, buf, n)
-	                    : sk_write_all(t->fd, buf, n);
+	int r = t->zc     ? zstd_push(t, buf, n, ZSTD_e_continue)
+	        : t->fast ? gather(t, buf, n)
+	                  : emit(t, buf, n);
 
 	if (r < 0) {
 		t->err = errno;
 		archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
 	}
-	t->written += n;
 	return (la_ssize_t)n;
+}
+
+/*
+ * zstd on all cores (or opt.threads), at the level asked (default 3), with
+ * a checksum as the zstd tool writes.  The output does not depend on the
+ * number of threads, so reproducible archives stay reproducible.
+ */
+static int
+setup_zstd(sk_tar *t)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int workers = t->opt.threads > 0 ? t->opt.threads
+	              : cores > 1        ? (int)cores
+	                                 : 0;
+
+	if ((t->zc = ZSTD_createCCtx()) == NULL)
+		return -1;
+	t->zcap = ZSTD_CStreamOutSize();
+	if ((t->zbuf = malloc(t->zcap)) == NULL)
+		return -1;
+	if (ZSTD_isError(
+	        ZSTD_CCtx_setParameter(t->zc, ZSTD_c_compressionLevel,
+	                               t->opt.level ? t->opt.level : 3)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_checksumFlag, 1)))
+		return -1;
+	/* A libzstd built without threads refuses workers: run on one. */
+	if (workers > 1)
+		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_nbWorkers, workers);
+	return 0;
 }
 
 /* Makes the compressor and format libarchive should use; 0 or -1. */
@@ -102,14 +208,15 @@ setup(sk_tar *t)
 			                                num);
 		break;
 	case SK_TAR_ZSTD:
-		r = archive_write_add_filter_zstd(a);
+		r = setup_zstd(t) < 0 ? ARCHIVE_FATAL
+		                      : archive_write_add_filter_none(a);
 		break;
 	default:
 		return -1;
 	}
 	if (r != ARCHIVE_OK)
 		return -1;
-	if (t->opt.level > 0) {
+	if (t->opt.level > 0 && t->zc == NULL) {
 		snprintf(num, sizeof num, "%d", t->opt.level);
 		if (archive_write_set_filter_option(
 		        a, NULL, "compression-level", num) != ARCHIVE_OK)
@@ -120,6 +227,10 @@ setup(sk_tar *t)
 	 * a compressed stream's end are garbage to zstd -d and tar --zstd. */
 	if (t->opt.blocking > 0) {
 		archive_write_set_bytes_per_block(a, t->opt.blocking * 512);
+	} else if (t->fast) {
+		/* Every write straight to tar_write, which gathers them:
+		 * nothing may sit in libarchive when a body is spliced. */
+		archive_write_set_bytes_per_block(a, 0);
 	} else {
 		archive_write_set_bytes_per_block(a, 10240);
 		archive_write_set_bytes_in_last_block(a, 1);
@@ -143,22 +254,39 @@ tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 	t->producer = producer;
 	if (t->opt.reproducible)
 		t->opt.sort = 1;
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (fd < 0 || fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	if (S_ISREG(st.st_mode)) {
 		t->opt.skip_dev = (int)st.st_dev;
 		t->opt.skip_ino = (int)st.st_ino;
+	}
+	if (S_ISFIFO(st.st_mode) && t->opt.compress == SK_TAR_PLAIN &&
+	    t->opt.blocking == 0) {
+		if ((t->obuf = malloc(OBUF)) == NULL)
+			goto fail;
+		t->fast = 1;
+		sk_pipe_grow(fd, (size_t)1 << 20);
 	}
 	if ((t->buf = malloc(BODY_BUF)) == NULL ||
 	    (t->a = archive_write_new()) == NULL ||
 	    (t->disk = archive_read_disk_new()) == NULL ||
+	    (t->sparse = archive_read_disk_new()) == NULL ||
 	    (t->links = archive_entry_linkresolver_new()) == NULL)
 		goto fail;
 	/* The disk reader only describes files we opened: owner names
 	 * (cached), and xattrs, ACLs and holes where asked for. */
 	archive_read_disk_set_standard_lookup(t->disk);
+	archive_read_disk_set_standard_lookup(t->sparse);
+	/* Looking for holes costs several lseeks a file: only files whose
+	 * blocks cannot hold their size get the reader that looks. */
 	archive_read_disk_set_behavior(
-	    t->disk, ARCHIVE_READDISK_NO_FFLAGS |
+	    t->disk, ARCHIVE_READDISK_NO_FFLAGS | ARCHIVE_READDISK_NO_SPARSE |
 	                 (t->opt.xattrs ? 0 : ARCHIVE_READDISK_NO_XATTR) |
 	                 (t->opt.acls ? 0 : ARCHIVE_READDISK_NO_ACL));
+	archive_read_disk_set_behavior(
+	    t->sparse, ARCHIVE_READDISK_NO_FFLAGS |
+	                   (t->opt.xattrs ? 0 : ARCHIVE_READDISK_NO_XATTR) |
+	                   (t->opt.acls ? 0 : ARCHIVE_READDISK_NO_ACL));
 	if (setup(t) < 0) {
 		errno = EINVAL;
 		goto fail;
@@ -178,6 +306,11 @@ fail:
 		archive_write_free(t->a);
 	if (t->disk)
 		archive_read_free(t->disk);
+	if (t->sparse)
+		archive_read_free(t->sparse);
+	ZSTD_freeCCtx(t->zc);
+	free(t->zbuf);
+	free(t->obuf);
 	free(t->buf);
 	free(t);
 	errno = e;
@@ -285,6 +418,23 @@ override(sk_tar *t, struct archive_entry *e)
 		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
 }
 
+/* After a body: did the file grow or change while it was read? */
+static void
+changed_check(sk_tar *t, int fd, const char *path, int64_t size,
+              const struct stat *before)
+{
+	struct stat after;
+
+	if (fstat(fd, &after) < 0)
+		return;
+	if (after.st_size > size)
+		warn_at(t, path, 0, "file grew while read; stored as it was");
+	else if (after.st_size == size &&
+	         (after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	          after.st_mtim.tv_nsec != before->st_mtim.tv_nsec))
+		warn_at(t, path, 0, "file changed while read");
+}
+
 /* Writes n zero bytes of body; 0 or -1. */
 static int
 write_zeros(sk_tar *t, int64_t n)
@@ -309,7 +459,6 @@ write_body(sk_tar *t, int fd, const char *path, int64_t size,
            const struct stat *before)
 {
 	int64_t left = size;
-	struct stat after;
 
 	while (left > 0) {
 		size_t k = left > BODY_BUF ? BODY_BUF : (size_t)left;
@@ -325,13 +474,66 @@ write_body(sk_tar *t, int fd, const char *path, int64_t size,
 		if (archive_write_data(t->a, t->buf, (size_t)r) < 0)
 			return -1;
 		left -= r;
+		t->data += (uint64_t)r;
+		if (t->opt.tick)
+			t->opt.tick(t->opt.arg);
 	}
-	if (sk__read(fd, t->buf, 1) > 0)
-		warn_at(t, path, 0, "file grew while read; stored as it was");
-	else if (fstat(fd, &after) == 0 &&
-	         (after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
-	          after.st_mtim.tv_nsec != before->st_mtim.tv_nsec))
-		warn_at(t, path, 0, "file changed while read");
+	changed_check(t, fd, path, size, before);
+	return 0;
+}
+
+/*
+ * The fast path's body: libarchive has the header; its zeros for the body
+ * are dropped, the file is spliced into the pipe, and the padding written
+ * here.  Same guarantees as write_body.  0, or -1 when the output failed.
+ */
+static int
+splice_body(sk_tar *t, int fd, const char *path, int64_t size,
+            const struct stat *before)
+{
+	static const char zeros[512];
+	int64_t left = size, pad = (512 - size % 512) % 512;
+	loff_t off = 0;
+	int r;
+
+	t->discard = 1;
+	r = archive_write_finish_entry(t->a);
+	t->discard = 0;
+	if (r == ARCHIVE_FATAL || flush(t) < 0)
+		return -1;
+	while (left > 0) {
+		ssize_t n = splice(fd, &off, t->fd, NULL,
+		                   left > (1 << 20) ? (1 << 20) : (size_t)left,
+		                   SPLICE_F_MOVE | SPLICE_F_MORE);
+		if (n > 0) {
+			left -= n;
+			t->written += (uint64_t)n;
+			t->data += (uint64_t)n;
+			if (t->opt.tick)
+				t->opt.tick(t->opt.arg);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && sk__wait(t->fd, POLLOUT) == 0)
+			continue;
+		if (n < 0 && (errno == EPIPE || errno == ENOSPC)) {
+			t->err = errno;
+			return -1;
+		}
+		warn_at(t, path, n < 0 ? errno : 0,
+		        n < 0 ? "read error; the rest is stored as zeros"
+		              : "file shrank while read; padded with zeros");
+		pad += left;
+		left = 0;
+	}
+	while (pad > 0) {
+		size_t k = pad > 512 ? 512 : (size_t)pad;
+		if (gather(t, zeros, k) < 0)
+			return -1;
+		pad -= (int64_t)k;
+	}
+	changed_check(t, fd, path, size, before);
 	return 0;
 }
 
@@ -360,10 +562,20 @@ write_entry(sk_tar *t, struct archive_entry *e, int fd, const char *path,
 	}
 	if (r == ARCHIVE_WARN)
 		warn_at(t, path, 0, archive_error_string(t->a));
+	t->files++;
 	if (t->opt.entry)
 		t->opt.entry(t->opt.arg, archive_entry_pathname(e));
-	if (fd >= 0 && archive_entry_size(e) > 0 &&
-	    write_body(t, fd, path, archive_entry_size(e), st) < 0) {
+	if (t->opt.tick)
+		t->opt.tick(t->opt.arg);
+	if (fd >= 0 && archive_entry_size(e) >= FAST_MIN && t->fast &&
+	    archive_entry_sparse_count(e) == 0) {
+		if (splice_body(t, fd, path, archive_entry_size(e), st) < 0) {
+			if (!t->err)
+				t->err = errno ? errno : EIO;
+			return -1;
+		}
+	} else if (fd >= 0 && archive_entry_size(e) > 0 &&
+	           write_body(t, fd, path, archive_entry_size(e), st) < 0) {
 		if (!t->err)
 			t->err =
 			    archive_errno(t->a) ? archive_errno(t->a) : EIO;
@@ -446,6 +658,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
          int top)
 {
 	struct archive_entry *e;
+	struct archive *disk;
 	struct stat st, fst;
 	char name[4096];
 	const char *base = strrchr(path, '/');
@@ -465,6 +678,15 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	if (S_ISREG(st.st_mode) && (int)st.st_dev == t->opt.skip_dev &&
 	    (int)st.st_ino == t->opt.skip_ino && t->opt.skip_ino != 0) {
 		warn_at(t, path, 0, "the archive itself; not stored");
+		return 0;
+	}
+	if (t->dry) {
+		t->files++;
+		if (S_ISREG(st.st_mode))
+			t->data += (uint64_t)st.st_size;
+		if (S_ISDIR(st.st_mode) &&
+		    !(t->opt.one_file_system && st.st_dev != root_dev))
+			return add_dir(t, path, plen, cap, root_dev);
 		return 0;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -503,10 +725,13 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	archive_entry_copy_sourcepath(e, path);
 	/* Stat fields, names, link target, and on request xattrs and
 	 * ACLs; holes of regular files (the format stores them sparse). */
-	if (archive_read_disk_entry_from_file(t->disk, e, fd, &st) <
+	disk = S_ISREG(st.st_mode) && (int64_t)st.st_blocks * 512 < st.st_size
+	           ? t->sparse
+	           : t->disk;
+	if (archive_read_disk_entry_from_file(disk, e, fd, &st) <
 	    ARCHIVE_WARN) {
-		warn_at(t, path, archive_errno(t->disk),
-		        archive_error_string(t->disk));
+		warn_at(t, path, archive_errno(disk),
+		        archive_error_string(disk));
 		archive_entry_free(e);
 		if (fd >= 0)
 			close(fd);
@@ -521,8 +746,10 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	rc = write_entry(t, e, fd, path, &st);
 	archive_entry_free(e);
 	if (fd >= 0) {
-		/* Done with it: its pages need not stay cached for us. */
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		/* Done with a large file: its pages need not stay cached for
+		 * us (a backup should not push everything else out). */
+		if (st.st_size >= (1 << 20))
+			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 		close(fd);
 	}
 	if (rc < 0)
@@ -583,10 +810,18 @@ sk_tar_close(sk_tar *t, uint64_t *written)
 		err = t->err
 		          ? t->err
 		          : (archive_errno(t->a) ? archive_errno(t->a) : EIO);
+	if (t->zc && !err && zstd_push(t, NULL, 0, ZSTD_e_end) < 0)
+		err = errno;
+	if (t->fast && !err && flush(t) < 0)
+		err = errno;
+	free(t->obuf);
+	ZSTD_freeCCtx(t->zc);
+	free(t->zbuf);
 	archive_write_free(t->a);
 	if (written)
 		*written = t->written;
 	archive_read_free(t->disk);
+	archive_read_free(t->sparse);
 	archive_entry_linkresolver_free(t->links);
 	free(t->buf);
 	free(t);
@@ -674,4 +909,44 @@ sk_tar_stream(const char *const *paths, size_t n,
 	if ((s = sk_producer_open(tar_produce, j, queue)) == NULL)
 		free_job(j);
 	return s;
+}
+
+SK_API void
+sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
+              uint64_t *written)
+{
+	if (files)
+		*files = t->files;
+	if (data)
+		*data = t->data;
+	if (written)
+		*written = t->written;
+}
+
+SK_API int
+sk_tar_scan(const char *path, const struct sk_tar_options *opt, uint64_t *files,
+            uint64_t *data)
+{
+	sk_tar t;
+	struct stat st;
+	size_t len = strlen(path), cap = 4096 + len;
+	char *buf = malloc(cap);
+
+	if (buf == NULL)
+		return -1;
+	memset(&t, 0, sizeof t);
+	if (opt)
+		t.opt = *opt;
+	/* Quiet: the real walk reports what it meets. */
+	t.opt.warn = NULL;
+	t.opt.entry = NULL;
+	t.opt.tick = NULL;
+	t.dry = 1;
+	memcpy(buf, path, len + 1);
+	if ((t.opt.follow ? stat(buf, &st) : lstat(buf, &st)) == 0)
+		(void)add_tree(&t, buf, len, cap, st.st_dev, 1);
+	free(buf);
+	*files += t.files;
+	*data += t.data;
+	return 0;
 }

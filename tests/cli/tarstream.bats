@@ -214,3 +214,49 @@ changing_run() {
 	[[ "$stderr" == *"Total bytes written: 2560"* ]]
 	tarstream -b 20 -C "$T" d | wc -c | grep -qx 10240
 }
+
+@test "tarstream --progress draws bytes, files and an ETA from a pre-scan" {
+	make_tree "$T/src"
+	run --separate-stderr bash -c "tarstream --progress=always -C '$T' src >/dev/null"
+	assert_success
+	[[ "$stderr" == *" files "* ]]
+	[[ "$stderr" == *"ETA"* ]]
+	# The final line's counts equal the pre-scan's totals.
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep files | tail -n 1)
+	[[ "$last" =~ ([0-9]+)/([0-9]+)\ files ]]
+	assert_equal "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+	run --separate-stderr bash -c "tarstream --progress -C '$T' src >/dev/null"
+	assert_equal "$stderr" ""
+}
+
+@test "tarstream pax keeps files over 8 GiB, large ids, odd times, devices" {
+	truncate -s 9G "$T/huge"
+	touch -d '1960-01-01 00:00:00' "$T/old"
+	touch -d '2300-01-01 00:00:00' "$T/future"
+	mknod "$T/null" c 1 3
+	tarstream --owner=big:3000000000 --group=big:3000000001 -C "$T" huge old future null >"$T/a"
+	python3 - "$T/a" <<'PY'
+import sys, tarfile
+m = {i.name: i for i in tarfile.open(sys.argv[1])}
+assert m["huge"].size == 9 << 30, m["huge"].size
+assert m["huge"].uid == 3000000000 and m["huge"].gid == 3000000001
+assert m["old"].mtime < 0, m["old"].mtime
+assert m["future"].mtime > 10_000_000_000, m["future"].mtime
+assert m["null"].ischr() and (m["null"].devmajor, m["null"].devminor) == (1, 3)
+PY
+}
+
+@test "tarstream -h follows links; --xattrs and --acls reach GNU tar" {
+	mkdir -p "$T/real" "$T/x"
+	echo data >"$T/real/f"
+	ln -s real "$T/link"
+	tarstream -C "$T" link | tar -tvf - | grep -q '^l'
+	tarstream -h -C "$T" link | tar -tf - | grep -qx 'link/f'
+	setfattr -n user.sk -v yes "$T/real/f" 2>/dev/null ||
+		python3 -c "import os; os.setxattr('$T/real/f', 'user.sk', b'yes')"
+	setfacl -m u:nobody:r "$T/real/f"
+	tarstream --xattrs --acls -C "$T" real | tar --xattrs --xattrs-include='*' --acls -xf - -C "$T/x"
+	python3 -c "import os; assert os.getxattr('$T/x/real/f', 'user.sk') == b'yes'"
+	getfacl -p "$T/x/real/f" 2>/dev/null | grep -q 'user:nobody:r'
+	tarstream -C "$T" real | tar -xf - -C "$T/x" --overwrite
+}
