@@ -584,10 +584,11 @@ write_entry(sk_tar *t, struct archive_entry *e, int fd, const char *path,
 	return 0;
 }
 
+/* Names are kept after one byte holding readdir's d_type. */
 static int
 cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 static int add_tree(sk_tar *t, char *path, size_t plen, size_t cap,
@@ -622,8 +623,10 @@ add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev)
 				break;
 			names = nn;
 		}
-		if ((copy = strdup(de->d_name)) == NULL)
+		if ((copy = malloc(strlen(de->d_name) + 2)) == NULL)
 			break;
+		copy[0] = (char)de->d_type;
+		strcpy(copy + 1, de->d_name);
 		names[n++] = copy;
 	}
 	if (errno)
@@ -632,18 +635,18 @@ add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev)
 	if (t->opt.sort && n > 1)
 		qsort(names, n, sizeof *names, cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(names[i]);
+		const char *nm = names[i] + 1;
+		size_t len = strlen(nm);
 		if (rc == 0) {
 			if (plen + 1 + len + 1 > cap) {
-				warn_at(t, names[i], ENAMETOOLONG,
-				        "name too long");
+				warn_at(t, nm, ENAMETOOLONG, "name too long");
 			} else {
 				size_t at = plen;
 				if (at == 0 || path[at - 1] != '/')
 					path[at++] = '/';
-				memcpy(path + at, names[i], len + 1);
+				memcpy(path + at, nm, len + 1);
 				rc = add_tree(t, path, at + len, cap, root_dev,
-				              0);
+				              names[i][0] == DT_REG ? 2 : 0);
 				path[plen] = '\0';
 			}
 		}
@@ -662,21 +665,38 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	struct stat st, fst;
 	char name[4096];
 	const char *base = strrchr(path, '/');
-	int fd = -1, rc;
+	int fd = -1, rc, opened = 0;
 
-	if ((t->opt.follow ? stat(path, &st) : lstat(path, &st)) < 0) {
+	base = base && base[1] ? base + 1 : path;
+	if (top != 1 && excluded(t, base, path))
+		return 0;
+	/* readdir said a regular file (top == 2): open it and stat the
+	 * descriptor, one stat instead of two.  Anything else found there
+	 * (swapped since the readdir) is closed unread and goes the careful
+	 * way; O_NONBLOCK keeps a fifo from blocking the open. */
+	if (top == 2 && !t->opt.follow && !t->dry) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+		                    O_NONBLOCK);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			opened = 1;
+		} else if (fd >= 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (!opened &&
+	    (t->opt.follow ? stat(path, &st) : lstat(path, &st)) < 0) {
 		warn_at(t, path, errno, "cannot stat; skipped");
 		return 0;
 	}
-	base = base && base[1] ? base + 1 : path;
-	if (!top && excluded(t, base, path))
-		return 0;
 	if (S_ISSOCK(st.st_mode)) {
 		warn_at(t, path, 0, "socket ignored");
 		return 0;
 	}
 	if (S_ISREG(st.st_mode) && (int)st.st_dev == t->opt.skip_dev &&
 	    (int)st.st_ino == t->opt.skip_ino && t->opt.skip_ino != 0) {
+		if (fd >= 0)
+			close(fd);
 		warn_at(t, path, 0, "the archive itself; not stored");
 		return 0;
 	}
@@ -689,7 +709,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 			return add_dir(t, path, plen, cap, root_dev);
 		return 0;
 	}
-	if (S_ISREG(st.st_mode)) {
+	if (S_ISREG(st.st_mode) && !opened) {
 		/* Never follow a link swapped in since the stat, and check
 		 * that what opened is what was seen. */
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
