@@ -35,7 +35,8 @@ static sk_tar *tar;                      /* for the progress line */
 static uint64_t total_files, total_data; /* from the pre-scan; 0: none */
 static struct timespec started, drawn;
 
-/* Operands and -C in the order given: dir is "" for a path. */
+/* Operands, -C and -T in the order given: a path has dir "", a -C has
+ * no path, a -T has no dir (path is its list file). */
 struct item {
 	const char *dir, *path;
 };
@@ -365,8 +366,7 @@ main(int argc, char *argv[])
 	    {"zstd", no_argument, NULL, O_ZSTD},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *file = NULL, *dir = "", **files_from = NULL;
-	size_t nfiles_from = 0;
+	const char *file = NULL, *dir = "";
 	int c, fd = STDOUT_FILENO, status = 0, have_mtime = 0;
 	int64_t mtime = 0;
 	uint64_t written = 0;
@@ -400,18 +400,10 @@ main(int argc, char *argv[])
 		case 'J':
 			opt.compress = SK_TAR_XZ;
 			break;
-		case 'T': {
-			const char **n =
-			    realloc(files_from, (nfiles_from + 1) * sizeof *n);
-			if (n == NULL)
-				err(EXIT_FATAL, "memory");
-			files_from = n;
-			files_from[nfiles_from++] = optarg;
-			add_item(dir, NULL); /* where its names go */
-			items[nitems - 1].path = optarg;
-			items[nitems - 1].dir = NULL; /* marks a -T */
+		case 'T':
+			/* No dir marks a -T: its names go in here, in order. */
+			add_item(NULL, optarg);
 			break;
-		}
 		case 'v':
 			verbose = 1;
 			break;

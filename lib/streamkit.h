@@ -561,8 +561,6 @@ struct sk_tar_options {
 	int numeric_owner;         /* no user and group names */
 	int xattrs;                /* store extended attributes (pax) */
 	int acls;                  /* store POSIX ACLs (pax) */
-	int skip_dev, skip_ino;    /* never store this file (the archive);
-	                            * set by sk_tar_open for a regular fd */
 	/* Called for every problem that does not end the archive (path may
 	 * be NULL), and for every entry written; on the producer thread for
 	 * sk_tar_stream.  Either may be NULL. */

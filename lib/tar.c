@@ -34,6 +34,9 @@ struct sk_tar {
 	int err;    /* writing the archive failed: sticky */
 	int said_slash, said_dotdot;
 	uint64_t written;
+	int skip; /* the archive is a regular file: never store it */
+	dev_t skip_dev;
+	ino_t skip_ino;
 	uint64_t files, data; /* entries stored, body bytes read */
 	int dry;              /* sk_tar_scan: walk and count, store nothing */
 	/* zstd is compressed here, not by libarchive, for its threads. */
@@ -257,8 +260,9 @@ tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		st.st_mode = 0;
 	if (S_ISREG(st.st_mode)) {
-		t->opt.skip_dev = (int)st.st_dev;
-		t->opt.skip_ino = (int)st.st_ino;
+		t->skip = 1;
+		t->skip_dev = st.st_dev;
+		t->skip_ino = st.st_ino;
 	}
 	if (S_ISFIFO(st.st_mode) && t->opt.compress == SK_TAR_PLAIN &&
 	    t->opt.blocking == 0) {
@@ -693,8 +697,8 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 		warn_at(t, path, 0, "socket ignored");
 		return 0;
 	}
-	if (S_ISREG(st.st_mode) && (int)st.st_dev == t->opt.skip_dev &&
-	    (int)st.st_ino == t->opt.skip_ino && t->opt.skip_ino != 0) {
+	if (t->skip && S_ISREG(st.st_mode) && st.st_dev == t->skip_dev &&
+	    st.st_ino == t->skip_ino) {
 		if (fd >= 0)
 			close(fd);
 		warn_at(t, path, 0, "the archive itself; not stored");
