@@ -71,10 +71,4 @@ ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */
 int sk__tmpfile(const char *dir);
 
-/* The tables that other files test a stream's kind against. */
-extern const struct sk_ops sk__concat_ops;
-extern const struct sk_ops sk__proc_ops;
-extern const struct sk_ops sk__buffered_ops;
-extern const struct sk_ops sk__recorder_ops;
-
 #endif

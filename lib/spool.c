@@ -258,33 +258,30 @@ sk__spool_write(sk_spool *sp, const void *buf, size_t n)
 		errno = sp->err;
 		return -1;
 	}
-	while (n > 0) {
-		if (sp->fd < 0 && (size_t)sp->size + n > sp->memcap) {
-			if (spill(sp) < 0)
-				return sticky(sp);
-		}
-		if (sp->fd >= 0) {
-			if (sk_write_all(sp->fd, buf, n) < 0)
-				return sticky(sp);
-			sp->size += (int64_t)n;
-			return 0;
-		}
-		if ((size_t)sp->size + n > sp->memalloc) {
-			size_t na = sp->memalloc ? sp->memalloc : FIRST_ALLOC;
-			char *nm;
-			while (na < (size_t)sp->size + n)
-				na *= 2;
-			if (na > sp->memcap)
-				na = sp->memcap;
-			if ((nm = realloc(sp->mem, na)) == NULL)
-				return sticky(sp);
-			sp->mem = nm;
-			sp->memalloc = na;
-		}
-		memcpy(sp->mem + sp->size, buf, n);
+	if (n == 0)
+		return 0;
+	if (sp->fd < 0 && (size_t)sp->size + n > sp->memcap && spill(sp) < 0)
+		return sticky(sp);
+	if (sp->fd >= 0) {
+		if (sk_write_all(sp->fd, buf, n) < 0)
+			return sticky(sp);
 		sp->size += (int64_t)n;
-		n = 0;
+		return 0;
 	}
+	if ((size_t)sp->size + n > sp->memalloc) {
+		size_t na = sp->memalloc ? sp->memalloc : FIRST_ALLOC;
+		char *nm;
+		while (na < (size_t)sp->size + n)
+			na *= 2;
+		if (na > sp->memcap)
+			na = sp->memcap;
+		if ((nm = realloc(sp->mem, na)) == NULL)
+			return sticky(sp);
+		sp->mem = nm;
+		sp->memalloc = na;
+	}
+	memcpy(sp->mem + sp->size, buf, n);
+	sp->size += (int64_t)n;
 	return 0;
 }
 

@@ -85,7 +85,7 @@ buffered_skip(sk_stream *s, int64_t n)
 	return r < 0 ? -1 : r + (int64_t)have;
 }
 
-const struct sk_ops sk__buffered_ops = {
+static const struct sk_ops buffered_ops = {
     .name = "buffered",
     .read = buffered_read,
     .close = buffered_close,
@@ -110,7 +110,7 @@ sk_buffered_open(sk_stream *src, size_t bufsize)
 		sk_close(src);
 		return NULL;
 	}
-	sk__init(&b->base, &sk__buffered_ops);
+	sk__init(&b->base, &buffered_ops);
 	b->src = src;
 	b->cap = bufsize;
 	return &b->base;
@@ -122,7 +122,7 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 	struct buffered *b = (struct buffered *)s;
 	size_t scanned = 0;
 
-	if (s->ops != &sk__buffered_ops || max == 0) {
+	if (s->ops != &buffered_ops || max == 0) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -182,7 +182,7 @@ concat_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 	return done;
 }
 
-const struct sk_ops sk__concat_ops = {
+static const struct sk_ops concat_ops = {
     .name = "concat",
     .read = concat_read,
     .close = concat_close,
@@ -205,7 +205,7 @@ sk_concat_open(sk_stream *const *parts, size_t n)
 			errno = EINVAL;
 			goto fail;
 		}
-		if (parts[i]->ops == &sk__concat_ops) {
+		if (parts[i]->ops == &concat_ops) {
 			struct concat *in = (struct concat *)parts[i];
 			total += in->n - in->cur;
 		} else {
@@ -218,9 +218,9 @@ sk_concat_open(sk_stream *const *parts, size_t n)
 		free(c);
 		goto fail;
 	}
-	sk__init(&c->base, &sk__concat_ops);
+	sk__init(&c->base, &concat_ops);
 	for (size_t i = 0; i < n; i++) {
-		if (parts[i]->ops == &sk__concat_ops) {
+		if (parts[i]->ops == &concat_ops) {
 			struct concat *in = (struct concat *)parts[i];
 			/* Take the inner parts; an inner error from a part it
 			 * already closed is kept for our close. */

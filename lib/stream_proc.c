@@ -159,7 +159,7 @@ proc_close(sk_stream *s)
 	return 0;
 }
 
-const struct sk_ops sk__proc_ops = {
+static const struct sk_ops proc_ops = {
     .name = "proc",
     .read = proc_read,
     .close = proc_close,
@@ -168,7 +168,7 @@ const struct sk_ops sk__proc_ops = {
 SK_API int
 sk_proc_close(sk_stream *s, int *status)
 {
-	if (s == NULL || s->ops != &sk__proc_ops) {
+	if (s == NULL || s->ops != &proc_ops) {
 		sk_close(s);
 		errno = EINVAL;
 		return -1;
@@ -221,7 +221,7 @@ sk_proc_open(char *const argv[], sk_stream *in)
 		goto fail;
 	}
 	close(outp[1]);
-	sk__init(&p->base, &sk__proc_ops);
+	sk__init(&p->base, &proc_ops);
 	p->out = outp[0];
 	p->in = -1;
 	if (in) {

@@ -52,7 +52,7 @@ recorder_length(sk_stream *s)
 	return sk_length(r->src);
 }
 
-const struct sk_ops sk__recorder_ops = {
+static const struct sk_ops recorder_ops = {
     .name = "recorder",
     .read = recorder_read,
     .close = recorder_close,
@@ -74,7 +74,7 @@ sk_recorder_open(sk_stream *src, size_t keep)
 		sk_close(src);
 		return NULL;
 	}
-	sk__init(&r->base, &sk__recorder_ops);
+	sk__init(&r->base, &recorder_ops);
 	r->src = src;
 	return &r->base;
 }
@@ -82,7 +82,7 @@ sk_recorder_open(sk_stream *src, size_t keep)
 SK_API int64_t
 sk_recorder_total(sk_stream *s)
 {
-	if (s->ops != &sk__recorder_ops) {
+	if (s->ops != &recorder_ops) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -94,7 +94,7 @@ sk_recorder_tail(sk_stream *s, size_t n)
 {
 	struct recorder *r = (struct recorder *)s;
 
-	if (s->ops != &sk__recorder_ops || n > r->ring.cap) {
+	if (s->ops != &recorder_ops || n > r->ring.cap) {
 		errno = EINVAL;
 		return NULL;
 	}
