@@ -131,26 +131,6 @@ catch_signals(void)
 	signal(SIGXFSZ, SIG_IGN);
 }
 
-/* Blocks (or restores) the signals the handler takes. */
-static void
-hold_signals(int hold)
-{
-	static sigset_t old;
-	sigset_t set;
-
-	if (hold) {
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGPIPE);
-		sigaddset(&set, SIGQUIT);
-		sigprocmask(SIG_BLOCK, &set, &old);
-	} else {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	}
-}
-
 static const char *
 tmpdir(void)
 {
@@ -380,6 +360,7 @@ main(int argc, char *argv[])
 	int c, status = 0;
 
 	/* '+': options end at COMMAND, whose own options are its own. */
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, "+ahi:m:n:o:r:T:V", longopts,
 	                        NULL)) != -1) {
 		switch (c) {

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -661,6 +662,9 @@ main(int argc, char *argv[])
 	int c;
 	sk_stream *in;
 
+	/* A file size limit (ulimit -f) is an error to report, not death. */
+	signal(SIGXFSZ, SIG_IGN);
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, "hlr:szV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

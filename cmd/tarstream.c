@@ -15,9 +15,11 @@
 #include <inttypes.h>
 #include <locale.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,76 @@ struct item {
 };
 static struct item *items;
 static size_t nitems;
+
+/*
+ * -f FILE, when FILE is a regular file or new, is written aside and
+ * renamed over FILE once the archive is complete: a run that fails or is
+ * killed leaves no partial archive.  The temporary has no name where the
+ * filesystem allows O_TMPFILE; otherwise the signal handler removes it.
+ */
+static sk_atomic *out;
+static const char *volatile out_tmp;
+
+static void
+on_signal(int sig)
+{
+	const char *t = out_tmp;
+
+	if (t)
+		unlink(t);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+remove_tmp(void)
+{
+	if (out_tmp)
+		unlink(out_tmp);
+}
+
+/* Opens -f FILE; returns the descriptor to write the archive to. */
+static int
+open_output(const char *file)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device, a fifo: written in place, as tar does. */
+		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0)
+			err(EXIT_FATAL, "%s", file);
+		return fd;
+	}
+	if ((out = sk_atomic_open(file, 0)) == NULL)
+		err(EXIT_FATAL, "%s", file);
+	if ((out_tmp = sk_atomic_tmpname(out)) != NULL) {
+		atexit(remove_tmp); /* a fatal err() on the way */
+		struct sigaction sa = {.sa_handler = on_signal};
+		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	return sk_atomic_fd(out);
+}
+
+/* A fatal error: -f FILE stays as it was. */
+static void
+fatal(const char *what)
+{
+	int e = errno;
+
+	if (out) {
+		sk_atomic_abort(out);
+		out = NULL;
+		out_tmp = NULL;
+	}
+	errno = e;
+	if (errno == EPIPE)
+		write_failed(EPIPE);
+	err(EXIT_FATAL, "%s", what);
+}
 
 static void
 usage(FILE *f)
@@ -373,7 +445,10 @@ main(int argc, char *argv[])
 	sk_tar *t;
 
 	setlocale(LC_ALL, "");
+	/* A file size limit (ulimit -f) is an error to report, not death. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* '-': operands come back in order, so -C applies to what follows. */
+	guard_std_fds();
 	while ((c = getopt_long(argc, argv, "-b:C:f:hjJT:vX:z", longopts,
 	                        NULL)) != -1) {
 		switch (c) {
@@ -550,10 +625,10 @@ main(int argc, char *argv[])
 	opt.warn = on_warn;
 	opt.entry = verbose ? on_entry : NULL;
 
-	if (file && strcmp(file, "-") != 0 &&
-	    (fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) <
-	        0)
-		err(EXIT_FATAL, "%s", file);
+	if (file && strcmp(file, "-") != 0) {
+		fd = open_output(file);
+		opt.archive_path = file;
+	}
 	if (progress) {
 		/* The pre-scan: the same walk, nothing read.  Names from -T
 		 * cannot be read twice: then there is no total. */
@@ -604,12 +679,8 @@ main(int argc, char *argv[])
 			} else {
 				r = sk_tar_add(t, it->path);
 			}
-			if (r < 0) {
-				if (errno == EPIPE)
-					write_failed(EPIPE);
-				err(EXIT_FATAL, "%s",
-				    file ? file : "write error");
-			}
+			if (r < 0)
+				fatal(file ? file : "write error");
 			if (r > 0)
 				status = EXIT_WARNED;
 		}
@@ -618,9 +689,8 @@ main(int argc, char *argv[])
 		draw(1);
 	switch (sk_tar_close(t, &written)) {
 	case -1:
-		if (errno == EPIPE)
-			write_failed(EPIPE);
-		err(EXIT_FATAL, "%s", file ? file : "write error");
+		fatal(file ? file : "write error");
+		break;
 	case 1:
 		status = EXIT_WARNED;
 		break;
@@ -628,8 +698,18 @@ main(int argc, char *argv[])
 	if (totals)
 		fprintf(stderr, "Total bytes written: %" PRIu64 " (%.1f MiB)\n",
 		        written, (double)written / 1048576.0);
-	if (fd != STDOUT_FILENO && close(fd) < 0)
+	if (out) {
+		int r;
+		hold_signals(1);
+		r = sk_atomic_commit(out);
+		out = NULL;
+		out_tmp = NULL;
+		hold_signals(0);
+		if (r < 0)
+			err(EXIT_FATAL, "%s", file);
+	} else if (fd != STDOUT_FILENO && close(fd) < 0) {
 		err(EXIT_FATAL, "%s", file);
+	}
 	if (status != 0)
 		warnx("exiting with status %d: some files changed or were "
 		      "skipped",

@@ -4,6 +4,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -127,4 +128,37 @@ clock_text(char *buf, size_t len, double s)
 
 	snprintf(buf, len, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
 	return buf;
+}
+
+void
+guard_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
+void
+hold_signals(int hold)
+{
+	static sigset_t old;
+	sigset_t set;
+
+	if (hold) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGQUIT);
+		sigaddset(&set, SIGPIPE);
+		sigprocmask(SIG_BLOCK, &set, &old);
+	} else {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 }

@@ -44,6 +44,23 @@ const char *human(char *buf, size_t len, double v);
 /* Formats seconds as H:MM:SS into buf. */
 const char *clock_text(char *buf, size_t len, double s);
 
+/*
+ * Called first in main: a standard descriptor that was closed when the
+ * program started is filled with /dev/null opened the wrong way round
+ * (stdin write-only, stdout and stderr read-only), so that no file the
+ * program opens later lands on it, and using it still fails with EBADF
+ * as a closed one would: "prog >&-" is a write error, never a write into
+ * the program's own temporary file.
+ */
+void guard_std_fds(void);
+
+/*
+ * Blocks (hold 1) or restores (hold 0) the signals that end a program
+ * and that its handlers take (INT, TERM, HUP, QUIT, PIPE), around a step
+ * that must not be cut in two, such as renaming a finished file.
+ */
+void hold_signals(int hold);
+
 /* Prints the version line for --version. */
 void print_version(void);
 

@@ -84,6 +84,23 @@ sk_atomic_open(const char *path, int flags)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
+	/* Both absolute: the caller may change directory before commit. */
+	{
+		char *dir = realpath(a->dir, NULL), *target;
+		const char *base = strrchr(a->target, '/');
+		if (dir == NULL)
+			goto fail;
+		base = base ? base + 1 : a->target;
+		if (asprintf(&target, "%s/%s", strcmp(dir, "/") ? dir : "",
+		             base) < 0) {
+			free(dir);
+			goto fail;
+		}
+		free(a->dir);
+		free(a->target);
+		a->dir = dir;
+		a->target = target;
+	}
 	exists = stat(a->target, &st) == 0;
 	if (exists && S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
@@ -93,8 +110,7 @@ sk_atomic_open(const char *path, int flags)
 		a->fd = open(a->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 	if (a->fd < 0) {
 		if (asprintf(&a->tmpname, "%s/.%s.XXXXXX", a->dir,
-		             slash ? strrchr(a->target, '/') + 1 : a->target) <
-		    0) {
+		             strrchr(a->target, '/') + 1) < 0) {
 			a->tmpname = NULL;
 			goto fail;
 		}

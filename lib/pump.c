@@ -129,8 +129,10 @@ read_into_pipe(sk_pump *p, size_t room)
 		for (;;) {
 			r = splice(fd, off == SK_UNKNOWN ? NULL : &o, wfd, NULL,
 			           room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (r >= 0 || errno != EAGAIN)
+			if (r >= 0 || (errno != EAGAIN && errno != EINTR))
 				break;
+			if (errno == EINTR)
+				continue;
 			/* The input has nothing, or the pipe has no free slot
 			 * (small splices use whole pages): wait for both. */
 			if (waitable(fd) && !wait_fd(p, fd, POLLIN, 1))

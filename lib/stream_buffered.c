@@ -146,7 +146,10 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 			return 1;
 		}
 		scanned = have;
-		if (have >= max)
+		/* max bytes without a delimiter are a line of max bytes only
+		 * if the input ends there: read on (into max + 1 bytes of
+		 * room) to tell. */
+		if (have > max)
 			break;
 		if (b->src_eof) {
 			if (have == 0) {
@@ -165,8 +168,11 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 			b->start = 0;
 			b->end = have;
 		}
+		if (have == max && b->src_eof == 0 && max == SIZE_MAX)
+			break;
 		if (b->end == b->cap) {
-			size_t ncap = b->cap * 2 > max ? max : b->cap * 2;
+			size_t lim = max + 1;
+			size_t ncap = b->cap * 2 > lim ? lim : b->cap * 2;
 			char *nb;
 			if (ncap <= b->cap)
 				ncap = b->cap + 1;

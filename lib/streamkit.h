@@ -561,6 +561,10 @@ struct sk_tar_options {
 	int numeric_owner;         /* no user and group names */
 	int xattrs;                /* store extended attributes (pax) */
 	int acls;                  /* store POSIX ACLs (pax) */
+	/* When the archive is written aside and renamed over a path at the
+	 * end, that path: the file there now is not stored either, as the
+	 * archive itself never is.  Borrowed; read by sk_tar_open only. */
+	const char *archive_path;
 	/* Called for every problem that does not end the archive (path may
 	 * be NULL), and for every entry written; on the producer thread for
 	 * sk_tar_stream.  Either may be NULL. */

@@ -37,6 +37,20 @@ struct sk_tar {
 	int skip; /* the archive is a regular file: never store it */
 	dev_t skip_dev;
 	ino_t skip_ino;
+	/* The name of the entry being stored: one buffer for the whole
+	 * walk, not one per level of the recursion (a tree may be 2000
+	 * levels deep). */
+	char name[4096];
+	/* The directories being walked, from the argument down: a loop
+	 * (-h, bind mounts) is not entered twice. */
+	struct walk_dir {
+		dev_t dev;
+		ino_t ino;
+	} * dirs;
+	size_t ndirs, adirs;
+	int skip2; /* nor the file it will replace (opt.archive_path) */
+	dev_t skip2_dev;
+	ino_t skip2_ino;
 	uint64_t files, data; /* entries stored, body bytes read */
 	int dry;              /* sk_tar_scan: walk and count, store nothing */
 	/* zstd is compressed here, not by libarchive, for its threads. */
@@ -264,6 +278,13 @@ tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 		t->skip_dev = st.st_dev;
 		t->skip_ino = st.st_ino;
 	}
+	if (t->opt.archive_path && stat(t->opt.archive_path, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		t->skip2 = 1;
+		t->skip2_dev = st.st_dev;
+		t->skip2_ino = st.st_ino;
+	}
+	t->opt.archive_path = NULL; /* borrowed: not kept */
 	if (S_ISFIFO(st.st_mode) && t->opt.compress == SK_TAR_PLAIN &&
 	    t->opt.blocking == 0) {
 		if ((t->obuf = malloc(OBUF)) == NULL)
@@ -316,13 +337,17 @@ fail:
 	free(t->zbuf);
 	free(t->obuf);
 	free(t->buf);
+	free(t->dirs);
 	free(t);
 	errno = e;
 	return NULL;
 }
 
-/* The stored name: relative, without "." and ".." components. */
-static void
+/*
+ * The stored name: relative, without "." and ".." components.  Returns 0,
+ * or -1 when it does not fit in outlen bytes (never a shortened name).
+ */
+static int
 archive_name(sk_tar *t, const char *path, char *out, size_t outlen)
 {
 	const char *p = path;
@@ -359,7 +384,10 @@ archive_name(sk_tar *t, const char *path, char *out, size_t outlen)
 					    t->opt.arg, NULL, 0,
 					    "removing '..' from member names");
 			}
-		} else if (n + len + 2 < outlen) {
+		} else if (n + (n > 0) + len + 1 > outlen) {
+			out[0] = '\0';
+			return -1;
+		} else {
 			if (n > 0)
 				out[n++] = '/';
 			memcpy(out + n, p, len);
@@ -370,6 +398,7 @@ archive_name(sk_tar *t, const char *path, char *out, size_t outlen)
 			p++;
 	}
 	out[n] = '\0';
+	return 0;
 }
 
 static int
@@ -598,21 +627,63 @@ cmp_names(const void *a, const void *b)
 static int add_tree(sk_tar *t, char *path, size_t plen, size_t cap,
                     dev_t root_dev, int top);
 
-/* Adds the entries of the directory at path (plen long in a buffer of
- * cap); 0, or -1 when the archive failed. */
+/*
+ * Adds the entries of the directory at path (plen long in a buffer of
+ * cap), which was stat'ed as *st; 0, or -1 when the archive failed.  The
+ * directory is opened without following a link and must be the one
+ * stat'ed (a symbolic link swapped in meanwhile is not listed), and one
+ * that is already being walked further up (a loop through -h or a bind
+ * mount) is not entered again.
+ */
 static int
-add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev)
+add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
+        const struct stat *st)
 {
-	DIR *d = opendir(path);
+	DIR *d;
 	struct dirent *de;
+	struct stat dst;
 	char **names = NULL;
 	size_t n = 0, alloc = 0;
-	int rc = 0;
+	int rc = 0, dfd;
 
-	if (d == NULL) {
+	for (size_t i = 0; i < t->ndirs; i++) {
+		if (t->dirs[i].dev == st->st_dev &&
+		    t->dirs[i].ino == st->st_ino) {
+			warn_at(t, path, 0,
+			        "directory loop; not entered again");
+			return 0;
+		}
+	}
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY |
+	                     (t->opt.follow ? 0 : O_NOFOLLOW));
+	if (dfd < 0) {
 		warn_at(t, path, errno, "cannot read directory");
 		return 0;
 	}
+	if (fstat(dfd, &dst) < 0 || dst.st_dev != st->st_dev ||
+	    dst.st_ino != st->st_ino) {
+		close(dfd);
+		warn_at(t, path, 0, "replaced while read; skipped");
+		return 0;
+	}
+	if ((d = fdopendir(dfd)) == NULL) {
+		warn_at(t, path, errno, "cannot read directory");
+		close(dfd);
+		return 0;
+	}
+	if (t->ndirs == t->adirs) {
+		size_t na = t->adirs ? t->adirs * 2 : 64;
+		void *nd = realloc(t->dirs, na * sizeof *t->dirs);
+		if (nd == NULL) {
+			closedir(d);
+			t->err = ENOMEM;
+			return -1;
+		}
+		t->dirs = nd;
+		t->adirs = na;
+	}
+	t->dirs[t->ndirs].dev = st->st_dev;
+	t->dirs[t->ndirs++].ino = st->st_ino;
 	/* One directory's names at a time: the only list the walk keeps. */
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		char *copy;
@@ -657,6 +728,7 @@ add_dir(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev)
 		free(names[i]);
 	}
 	free(names);
+	t->ndirs--;
 	return rc;
 }
 
@@ -667,7 +739,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	struct archive_entry *e;
 	struct archive *disk;
 	struct stat st, fst;
-	char name[4096];
+	char *name = t->name;
 	const char *base = strrchr(path, '/');
 	int fd = -1, rc, opened = 0;
 
@@ -697,8 +769,10 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 		warn_at(t, path, 0, "socket ignored");
 		return 0;
 	}
-	if (t->skip && S_ISREG(st.st_mode) && st.st_dev == t->skip_dev &&
-	    st.st_ino == t->skip_ino) {
+	if (S_ISREG(st.st_mode) && ((t->skip && st.st_dev == t->skip_dev &&
+	                             st.st_ino == t->skip_ino) ||
+	                            (t->skip2 && st.st_dev == t->skip2_dev &&
+	                             st.st_ino == t->skip2_ino))) {
 		if (fd >= 0)
 			close(fd);
 		warn_at(t, path, 0, "the archive itself; not stored");
@@ -710,7 +784,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 			t->data += (uint64_t)st.st_size;
 		if (S_ISDIR(st.st_mode) &&
 		    !(t->opt.one_file_system && st.st_dev != root_dev))
-			return add_dir(t, path, plen, cap, root_dev);
+			return add_dir(t, path, plen, cap, root_dev, &st);
 		return 0;
 	}
 	if (S_ISREG(st.st_mode) && !opened) {
@@ -730,11 +804,16 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 		}
 		st = fst;
 	}
-	archive_name(t, path, name, sizeof name);
+	if (archive_name(t, path, name, sizeof t->name) < 0) {
+		if (fd >= 0)
+			close(fd);
+		warn_at(t, path, ENAMETOOLONG, "name too long; skipped");
+		return 0;
+	}
 	if (name[0] == '\0') {
 		/* The argument itself was "/" or ".": only its contents. */
 		if (S_ISDIR(st.st_mode))
-			return add_dir(t, path, plen, cap, root_dev);
+			return add_dir(t, path, plen, cap, root_dev, &st);
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -781,7 +860,7 @@ add_tree(sk_tar *t, char *path, size_t plen, size_t cap, dev_t root_dev,
 	if (S_ISDIR(st.st_mode)) {
 		if (t->opt.one_file_system && st.st_dev != root_dev)
 			return 0;
-		return add_dir(t, path, plen, cap, root_dev);
+		return add_dir(t, path, plen, cap, root_dev, &st);
 	}
 	return 0;
 }
@@ -848,6 +927,7 @@ sk_tar_close(sk_tar *t, uint64_t *written)
 	archive_read_free(t->sparse);
 	archive_entry_linkresolver_free(t->links);
 	free(t->buf);
+	free(t->dirs);
 	free(t);
 	if (err) {
 		errno = err;
@@ -970,6 +1050,7 @@ sk_tar_scan(const char *path, const struct sk_tar_options *opt, uint64_t *files,
 	if ((t.opt.follow ? stat(buf, &st) : lstat(buf, &st)) == 0)
 		(void)add_tree(&t, buf, len, cap, st.st_dev, 1);
 	free(buf);
+	free(t.dirs);
 	*files += t.files;
 	*data += t.data;
 	return 0;

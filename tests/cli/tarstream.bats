@@ -193,10 +193,20 @@ changing_run() {
 
 @test "tarstream skips the archive file itself" {
 	echo x >"$T/f"
+	# -f FILE is written aside (no name) and renamed at the end; the
+	# file it replaces is skipped as the archive itself.
+	run --separate-stderr tarstream -f "$T/out.tar" -C "$T" .
+	assert_success
+	echo old >"$T/out.tar"
 	run --separate-stderr tarstream -f "$T/out.tar" -C "$T" .
 	assert_failure 1
 	[[ "$stderr" == *"out.tar: the archive itself; not stored"* ]]
 	tar -tf "$T/out.tar" | { ! grep -q out.tar; }
+	tar -tf "$T/out.tar" | grep -qx 'f'
+	# Written in place (a pipe to a file in the tree), it is skipped too.
+	run --separate-stderr bash -c "tarstream -C '$T' . >'$T/o2.tar'"
+	assert_failure 1
+	[[ "$stderr" == *"o2.tar: the archive itself; not stored"* ]]
 }
 
 @test "tarstream stops at once and quietly when the reader goes away" {
