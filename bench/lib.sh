@@ -11,7 +11,13 @@ BIN=$(cd "$BIN" && pwd)
 PATH="$BIN:$PATH"
 BENCH_RUNS=${BENCH_RUNS:-3}
 WORK=$(mktemp -d "${BENCH_TMP:-/var/tmp}/sk-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT INT TERM
+trap 'table_end; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+# Each row also goes to $BENCH_DATA (tab-separated, for bench/report.sh):
+# program, table, label, seconds, MiB/s, ratio, peak RSS MiB, CPU.
+BENCH_DATA=${BENCH_DATA:-/dev/null}
+BENCH_PROG=$(basename "$0" .sh)
+TABLE=
 
 # The prefix a case puts before the one process whose memory is measured.
 RSS="/usr/bin/time -f %M,%P -o $WORK/rss"
@@ -24,10 +30,22 @@ gen() {
 
 # table_head TITLE: starts a table.
 table_head() {
+	table_end
 	printf '\n### %s\n\n' "$1"
 	printf '| command | seconds | MiB/s | ratio | peak RSS (MiB) | CPU |\n'
 	printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
 	BASE=
+	TABLE=$1
+}
+
+# table_end: the exact commands of the table just printed (bench/results.md
+# must say what was run); table_head and the end of the script call it.
+table_end() {
+	[ -s "$WORK/cmds" ] || return 0
+	printf '\n<details><summary>exact commands</summary>\n\n```sh\n'
+	cat "$WORK/cmds"
+	printf '```\n</details>\n'
+	: >"$WORK/cmds"
 }
 
 # case LABEL MIB CMD: runs bash -c CMD BENCH_RUNS times; prints a row.
@@ -55,14 +73,13 @@ case_() {
 		fi
 	done
 	[ -n "$BASE" ] || BASE=$best
-	printf '| `%s` | %.3f | %.0f | %.2f | %.1f | %s |\n' "$label" "$best" \
+	local row
+	row=$(printf '%.3f\t%.0f\t%.2f\t%.1f\t%s' "$best" \
 	    "$(echo "$mib / $best" | bc -l)" "$(echo "$BASE / $best" | bc -l)" \
-	    "$(echo "$rss / 1024" | bc -l)" "$cpu"
-}
-
-# machine: one line saying where the numbers come from.
-machine() {
-	printf '%s, %s cores, %s, %s\n' "$(uname -srm)" "$(nproc)" \
-	    "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)" \
-	    "$(date -u +%Y-%m-%d)"
+	    "$(echo "$rss / 1024" | bc -l)" "$cpu")
+	printf '| `%s` | %s |\n' "$label" "$(printf '%s' "$row" | sed 's/\t/ | /g')"
+	printf '%s\t%s\t%s\t%s\n' "$BENCH_PROG" "$TABLE" "$label" "$row" >>"$BENCH_DATA"
+	# The command as run, with the scratch directory named, and the
+	# measuring prefix left out.
+	printf '%s\n' "$cmd" | sed -e "s|$RSS ||g" -e "s|$WORK|\$WORK|g" >>"$WORK/cmds"
 }

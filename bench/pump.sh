@@ -9,7 +9,6 @@ Q=16M
 
 echo "## pump"
 echo
-machine
 gen "$WORK/data" "$SIZE_MIB"
 cat "$WORK/data" >/dev/null
 

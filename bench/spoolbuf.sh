@@ -8,7 +8,6 @@ SIZE_MIB=${SIZE_MIB:-2048}
 
 echo "## spoolbuf"
 echo
-machine
 gen "$WORK/data" "$SIZE_MIB"
 cat "$WORK/data" >/dev/null
 export TMPDIR=$WORK

@@ -11,7 +11,6 @@ SMALL_FILES=${SMALL_FILES:-20000}
 
 echo "## tarstream"
 echo
-machine
 mkdir -p "$WORK/t/big" "$WORK/t/small"
 for i in 1 2 3 4; do gen "$WORK/t/big/f$i" "$BIG_MIB"; done
 python3 - "$WORK/t/small" "$SMALL_FILES" <<'PY'
