@@ -17,6 +17,11 @@ CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=all
 LDFLAGS   += -fsanitize=address,undefined
 endif
+ifdef FUZZ
+CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=all
+LDFLAGS   += -fsanitize=address,undefined
+endif
 ifdef TSAN
 CFLAGS    := -O1 -g -fsanitize=thread
 LDFLAGS   += -fsanitize=thread
@@ -30,12 +35,29 @@ LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
 PROGS   := substream spoolbuf pump tarstream
 BINS    := $(PROGS:%=$(BUILD)/bin/%)
 UNITSRC := $(wildcard tests/unit/test_*.c)
-UNITS   := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZSRC := $(wildcard tests/fuzz/fuzz_*.c)
+# Each fuzz harness also builds as a unit test that replays its seed
+# corpus and its regressions (tests/fuzz/driver.c), with any compiler.
+UNITS   := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%) \
+           $(FUZZSRC:tests/fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
+FAULTSO := $(BUILD)/tests/faultinj.so
 STATIC  := $(BUILD)/lib/libstreamkit.a
 SHARED  := $(BUILD)/lib/libstreamkit.so.$(VERSION)
 
-.PHONY: all deps demo check check-unit check-cli check-man check-sanitize check-tsan \
-        bench format clean
+# Where `make install` puts things; DESTDIR stages the whole tree.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+INSTALL     ?= install
+
+.PHONY: all deps demo check check-unit check-cli check-man check-install check-fault check-valgrind check-sanitize \
+        check-tsan install uninstall deb fuzz bench soak format clean
 all: $(BINS) $(STATIC) $(SHARED) $(BUILD)/lib/libstreamkit.so
 
 deps:
@@ -68,6 +90,25 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STAT
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
 
+$(BUILD)/obj/tests/fuzz/driver_%.o: tests/fuzz/driver.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' \
+	    -DFUZZ_REGRESS='"$(CURDIR)/tests/fuzz/regress/$*"' -c -o $@ $<
+
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/driver_%.o \
+                            $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+
+# libFuzzer builds of the harnesses (make fuzz, with clang).
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(STATIC)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) -larchive -lzstd
+
+# The fault-injection preload library (tests/fault/faultinj.c).
+$(FAULTSO): tests/fault/faultinj.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -Wno-missing-prototypes -Wno-pedantic $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 # deps runs first, alone: the build needs what it installs.
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -75,7 +116,7 @@ demo: deps
 
 # Every suite prints TAP; tests/run-suites counts it and fails on any "not ok".
 check: deps
-	@$(MAKE) --no-print-directory all $(UNITS)
+	@$(MAKE) --no-print-directory all $(UNITS) $(FAULTSO)
 	@tests/run-suites $(BUILD)
 
 check-unit: $(UNITS)
@@ -84,6 +125,16 @@ check-cli: $(BINS)
 	@tests/run-suites $(BUILD) cli
 check-man:
 	@tests/run-suites $(BUILD) man
+check-install: all
+	@tests/run-suites $(BUILD) install
+check-fault: $(BINS) $(FAULTSO)
+	@tests/run-suites $(BUILD) fault
+
+# The CLI suite again with every program under valgrind's memcheck.
+check-valgrind: deps
+	@scripts/deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	@tests/run-suites $(BUILD) valgrind
 
 # The whole suite again on an ASan+UBSan build, in its own build tree.
 check-sanitize: deps
@@ -100,17 +151,90 @@ check-tsan:
 	    build/tsan/tests/test_tar
 	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 
-# Every bench/*.sh side by side with its peers; the tables also go to
-# bench/results.md.
+# Each libFuzzer harness for FUZZ_SECONDS, from the seed corpus in
+# tests/fuzz/corpus (new inputs go to build/fuzz/corpus, crashes to
+# build/fuzz/crashes: copy one into tests/fuzz/regress/NAME to keep it).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/deps.sh build fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz FUZZ=1 CC=clang \
+	    $(FUZZSRC:tests/fuzz/fuzz_%.c=build/fuzz/fuzz_%)
+	@tests/fuzz/run-fuzz build/fuzz $(FUZZ_SECONDS)
+
+# Every bench/*.sh side by side with its peers, then bench/report.py:
+# bench/results.md, a chart per program (bench/*.png) and the README's
+# summary.  SIZE_MIB and BENCH_RUNS scale a run down.
 bench: deps
 	@scripts/deps.sh build bench
 	@$(MAKE) --no-print-directory all
-	@for b in $(filter-out bench/lib.sh,$(wildcard bench/*.sh)); do BIN=$(BUILD)/bin $$b || exit 1; done | tee bench/results.md
+	@rm -f $(BUILD)/bench.tsv
+	@for b in $(filter-out bench/lib.sh bench/soak.sh,$(wildcard bench/*.sh)); do \
+	    BENCH_DATA=$(abspath $(BUILD))/bench.tsv BIN=$(BUILD)/bin $$b || exit 1; \
+	done | tee $(BUILD)/bench.md
+	@python3 bench/report.py $(BUILD)/bench.tsv $(BUILD)/bench.md bench README.md
+	@echo "bench: wrote bench/results.md, bench/*.png and the README's summary"
+
+# The programs, the library (shared, with its soname links, and static),
+# the header, streamkit.pc, the man pages and each shell's completions.
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(SHARED) $(STATIC) $(DESTDIR)$(LIBDIR)/
+	ln -sf libstreamkit.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libstreamkit.so.$(SOMAJOR)
+	ln -sf libstreamkit.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libstreamkit.so
+	$(INSTALL) -m 644 lib/streamkit.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    streamkit.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/streamkit.pc
+	$(INSTALL) -m 644 $(PROGS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/streamkit.3 $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 $(PROGS:%=completions/bash/%) $(DESTDIR)$(BASHCOMPDIR)/
+	$(INSTALL) -m 644 $(PROGS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)/
+	$(INSTALL) -m 644 $(PROGS:%=completions/fish/%.fish) $(DESTDIR)$(FISHCOMPDIR)/
+
+# Removes exactly the files install put there; directories stay, as they
+# may be shared (bash-completion's, pkgconfig).
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%)
+	rm -f $(DESTDIR)$(LIBDIR)/libstreamkit.so.$(VERSION) \
+	    $(DESTDIR)$(LIBDIR)/libstreamkit.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libstreamkit.so \
+	    $(DESTDIR)$(LIBDIR)/libstreamkit.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/streamkit.h $(DESTDIR)$(PKGCONFIGDIR)/streamkit.pc
+	rm -f $(PROGS:%=$(DESTDIR)$(MANDIR)/man1/%.1) $(DESTDIR)$(MANDIR)/man3/streamkit.3
+	rm -f $(PROGS:%=$(DESTDIR)$(BASHCOMPDIR)/%) $(PROGS:%=$(DESTDIR)$(ZSHCOMPDIR)/_%) \
+	    $(PROGS:%=$(DESTDIR)$(FISHCOMPDIR)/%.fish)
+
+# A Debian package, built by dpkg-buildpackage from a copy of the tree in
+# $(BUILD)/deb (the .debs land there), then checked by lintian.
+deb:
+	@scripts/deps.sh build deb
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/streamkit-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(BUILD)/deb/streamkit-$(VERSION)
+	cd $(BUILD)/deb/streamkit-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning $(BUILD)/deb/*.changes
+	@ls $(BUILD)/deb/*.deb
+
+# Tens of GiB through pump, spoolbuf and substream, memory sampled over
+# time (bench/soak.sh): bench/soak.md and bench/soak.png.
+soak: deps
+	@scripts/deps.sh build bench
+	@$(MAKE) --no-print-directory all
+	@BIN=$(BUILD)/bin bench/soak.sh | tee bench/soak.md
 
 format:
-	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/unit/*.h \
+	    tests/fuzz/*.c tests/fuzz/*.h tests/fault/*.c examples/*.c
 
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Keep the objects of pattern-built tests and fuzzers; the dependency
+# files are made by the compiler, never by a rule (make's built-in
+# "%: %.o" would otherwise try to link one).
+.SECONDARY:
+.SUFFIXES:
+%.d: ;

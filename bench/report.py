@@ -43,6 +43,18 @@ def grouped(rows):
     return progs
 
 
+def cell(text):
+    """A table cell: a | would end it, even inside a code span."""
+    return text.replace("|", "\\|")
+
+
+def escape_rows(body):
+    """Escapes the | inside code spans of the tables' rows."""
+    fix = lambda m: m.group(0).replace("|", "\\|")
+    return "\n".join(re.sub(r"`[^`]*`", fix, line) if line.startswith("| `") else line
+                     for line in body.split("\n"))
+
+
 def summary(progs):
     out = ["| program | case | streamkit | MiB/s | fastest other | MiB/s | speed | RSS MiB (ours / other) |",
            "| --- | --- | --- | ---: | --- | ---: | ---: | ---: |"]
@@ -56,8 +68,8 @@ def summary(progs):
             o = max(other, key=lambda r: r["mibs"])
             speed = m["mibs"] / o["mibs"] if o["mibs"] else 0
             out.append("| %s | %s | `%s` | %.0f | `%s` | %.0f | **%.2fx** | %.1f / %.1f |" % (
-                prog, table, m["label"], m["mibs"], o["label"], o["mibs"], speed,
-                m["rss"], o["rss"]))
+                prog, cell(table), cell(m["label"]), m["mibs"], cell(o["label"]), o["mibs"],
+                speed, m["rss"], o["rss"]))
     return "\n".join(out) + "\n"
 
 
@@ -137,7 +149,7 @@ def main():
     for prog, t in progs.items():
         chart(prog, t, outdir)
     summ = summary(progs)
-    body = open(tables).read()
+    body = escape_rows(open(tables).read())
     # Each program's section gets its chart under its heading.
     for prog in progs:
         body = re.sub(r"^## %s\n" % re.escape(prog),

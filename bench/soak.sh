@@ -6,7 +6,8 @@
 # that much room in $BENCH_TMP, /var/tmp by default).
 #
 # Prints a Markdown table (GiB, seconds, RSS at the start, median, peak,
-# and the growth from the first quarter of the run to the last) and, with
+# and the growth from the second quarter of the run, once queues and
+# spools have filled, to the last) and, with
 # gnuplot, writes bench/soak.png (RSS over time).
 . "$(dirname "$0")/lib.sh"
 GIB=${SOAK_GIB:-20}
@@ -16,13 +17,17 @@ echo "## soak: $GIB GiB per run"
 echo
 echo "$(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
-echo '| run | GiB | seconds | RSS start (MiB) | median | peak | last quarter - first quarter |'
+echo '| run | GiB | seconds | RSS start (MiB) | median | peak | growth, 2nd to last quarter |'
 echo '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'
 
 # soak NAME CMD: runs "head -c GIB | CMD >/dev/null", sampling the RSS of
 # CMD's process every 0.2 s into $WORK/NAME.rss (seconds, KiB).
+N=0
 soak() {
-	local name=$1 cmd=$2 pid t0
+	local label=$1 cmd=$2 pid t0 name
+	N=$((N + 1))
+	name=$N
+	echo "$label" >"$WORK/label.$N"
 	t0=$(date +%s.%N)
 	bash -c "head -c ${GIB}G /dev/zero | $cmd >/dev/null" &
 	local shell=$!
@@ -37,15 +42,15 @@ soak() {
 		[ -n "$rss" ] && echo "$(echo "$(date +%s.%N) - $t0" | bc -l) $rss" >>"$WORK/$name.rss"
 		sleep 0.2
 	done
-	wait "$shell" || { echo "soak: $name failed" >&2; return 1; }
+	wait "$shell" || { echo "soak: $label failed" >&2; return 1; }
 	local dt
 	dt=$(echo "$(date +%s.%N) - $t0" | bc -l)
-	python3 - "$WORK/$name.rss" "$name" "$GIB" "$dt" <<'PY'
+	python3 - "$WORK/$name.rss" "$label" "$GIB" "$dt" <<'PY'
 import statistics, sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 kib = [r[1] for r in rows]
 q = max(1, len(kib) // 4)
-first, last = statistics.mean(kib[:q]), statistics.mean(kib[-q:])
+first, last = statistics.mean(kib[q:2 * q]), statistics.mean(kib[-q:])
 print("| `%s` | %s | %.1f | %.1f | %.1f | %.1f | %+.2f |" % (
     sys.argv[2], sys.argv[3], float(sys.argv[4]), kib[0] / 1024,
     statistics.median(kib) / 1024, max(kib) / 1024, (last - first) / 1024))
@@ -69,7 +74,8 @@ if command -v gnuplot >/dev/null; then
 		printf 'plot '
 		sep=
 		for f in "$WORK"/plot.*; do
-			printf "%s'%s' using 1:(\$2/1024) with lines lw 2 title '%s'" "$sep" "$f" "${f##*/plot.}"
+			printf "%s'%s' using 1:(\$2/1024) with lines lw 2 title '%s'" "$sep" "$f" \
+			    "$(cat "$WORK/label.${f##*/plot.}")"
 			sep=", "
 		done
 		echo

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what streamkit needs from Debian 12's archive, and nothing else.
 #
-#   scripts/deps.sh [build] [test] [bench] [fuzz]   (default: build test)
+#   scripts/deps.sh [build] [test] [bench] [fuzz] [deb] [valgrind]   (default: build test)
 #
 # As root it runs apt-get; otherwise it prints the exact command to run and
 # exits 1, so that `make demo` and `make check` stop before building with
@@ -13,10 +13,12 @@ pkgs=
 for g in $groups; do
 	case $g in
 	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev" ;;
-	test) pkgs="$pkgs bats bats-assert bats-support mandoc python3 time procps zsh fish unzip zip sqlite3 acl" ;;
-	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc" ;;
+	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace" ;;
+	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc gnuplot-nox" ;;
 	fuzz) pkgs="$pkgs clang" ;;
-	*) echo "deps.sh: unknown group: $g (build, test, bench, fuzz)" >&2; exit 2 ;;
+	deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian" ;;
+	valgrind) pkgs="$pkgs valgrind" ;;
+	*) echo "deps.sh: unknown group: $g (build, test, bench, fuzz, deb, valgrind)" >&2; exit 2 ;;
 	esac
 done
 

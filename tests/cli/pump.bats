@@ -130,8 +130,10 @@ PY
 	assert_success
 	assert_equal "$stderr" ""
 	# No busy loop after the reader went away: little CPU time.
+	# (Not under valgrind, whose start alone takes that long.)
 	run bash -c "yes | /usr/bin/time -f '%U %S' -o '$T/cpu' pump -q 64K | { head -c 10 >/dev/null; sleep 1; }"
-	python3 -c "import sys; u, s = map(float, open('$T/cpu').read().split()[-2:]); sys.exit(0 if u + s < 0.5 else 1)"
+	[ -n "${SK_VALGRIND:-}" ] ||
+	    python3 -c "import sys; u, s = map(float, open('$T/cpu').read().split()[-2:]); sys.exit(0 if u + s < 0.5 else 1)"
 	run bash -c "set -o pipefail; pump -q 4K /dev/zero | head -c 1 >/dev/null; echo \${PIPESTATUS[0]}"
 	assert_output "141"
 }

@@ -175,7 +175,10 @@ load helper
 	run bash -c "echo | spoolbuf sh -c 'kill -TERM \$\$'"
 	assert_failure 143
 	run -127 bash -c "echo | spoolbuf /nonexistent/command"
-	assert_output --partial "spoolbuf: /nonexistent/command: No such file or directory"
+	# (valgrind runs posix_spawn as fork and exec: the exec's failure is
+	# then the child's exit status, with no error to report.)
+	[ -n "${SK_VALGRIND:-}" ] ||
+	    assert_output --partial "spoolbuf: /nonexistent/command: No such file or directory"
 	run bash -c "echo | spoolbuf /etc/passwd"
 	assert_failure 126
 }

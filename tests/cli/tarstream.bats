@@ -172,8 +172,11 @@ setup_file() {
 # changing_run OP: archives a 20 MB file read slowly (pump -L 10M as its
 # reader) while OP changes it 0.3 s in; the archive goes to $T/a.
 changing_run() {
+	rm -f "$T/a"
 	gen "$T/f" 20000000
-	(sleep 0.3; eval "$1") &
+	# The change comes once the body is being read (the archive has
+	# begun), however slow the start (valgrind).
+	(while [ ! -s "$T/a" ]; do sleep 0.05; done; sleep 0.2; eval "$1") &
 	tarstream -C "$T" f 2>"$T/err" | pump -q 4K -L 10M >"$T/a"
 	st=${PIPESTATUS[0]}
 	wait

@@ -386,7 +386,7 @@ sparse_files_are_stored_sparse_and_read_back_whole(void)
 	snprintf(path, sizeof path, "%s/sparse", top);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	sk_write_all(fd, head, 4096);
-	pwrite(fd, tail, 4096, (64 << 20) - 4096);
+	CHECK(pwrite(fd, tail, 4096, (64 << 20) - 4096) == 4096);
 	close(fd);
 	for (size_t f = 0; f < 3; f++) {
 		struct sk_tar_options o = {.format = formats[f]};
