@@ -193,6 +193,9 @@ install: all
 	$(INSTALL) -m 644 $(PROGS:%=completions/bash/%) $(DESTDIR)$(BASHCOMPDIR)/
 	$(INSTALL) -m 644 $(PROGS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)/
 	$(INSTALL) -m 644 $(PROGS:%=completions/fish/%.fish) $(DESTDIR)$(FISHCOMPDIR)/
+	@# A real install (no DESTDIR) refreshes the loader's cache when it can.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then \
+	    ldconfig || true; fi
 
 # Removes exactly the files install put there; directories stay, as they
 # may be shared (bash-completion's, pkgconfig).

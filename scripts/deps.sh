@@ -13,10 +13,10 @@ pkgs=
 for g in $groups; do
 	case $g in
 	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev" ;;
-	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace" ;;
+	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools" ;;
 	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc gnuplot-nox" ;;
-	fuzz) pkgs="$pkgs clang" ;;
-	deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian" ;;
+	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	deb) pkgs="$pkgs build-essential dpkg-dev debhelper fakeroot lintian" ;;
 	valgrind) pkgs="$pkgs valgrind" ;;
 	*) echo "deps.sh: unknown group: $g (build, test, bench, fuzz, deb, valgrind)" >&2; exit 2 ;;
 	esac
