@@ -168,10 +168,8 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 			b->start = 0;
 			b->end = have;
 		}
-		if (have == max && b->src_eof == 0 && max == SIZE_MAX)
-			break;
 		if (b->end == b->cap) {
-			size_t lim = max + 1;
+			size_t lim = max < SIZE_MAX ? max + 1 : SIZE_MAX;
 			size_t ncap = b->cap * 2 > lim ? lim : b->cap * 2;
 			char *nb;
 			if (ncap <= b->cap)

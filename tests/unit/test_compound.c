@@ -2,6 +2,7 @@
  * buffered line reading - each against a plain buffer as the reference. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -304,6 +305,30 @@ readline_returns_lines_and_refuses_long_ones(void)
 	CHECK_EQ(sk_readline(b, '\n', 10, &line, &len), -1);
 	CHECK_EQ(errno, EINVAL);
 	sk_close(b);
+	/* A line of exactly max bytes is a line, with or without its
+	 * delimiter at the end of the input (fuzz_readline found the
+	 * second case refused). */
+	b = sk_buffered_open(sk_mem_open("abcd\nwxyz", 9, 0), 2);
+	CHECK_EQ(sk_readline(b, '\n', 5, &line, &len), 1);
+	CHECK(len == 5 && memcmp(line, "abcd\n", 5) == 0);
+	CHECK_EQ(sk_readline(b, '\n', 4, &line, &len), 1);
+	CHECK(len == 4 && memcmp(line, "wxyz", 4) == 0);
+	sk_close(b);
+	b = sk_buffered_open(sk_mem_open("abcd\n", 5, 0), 2);
+	CHECK_EQ(sk_readline(b, '\n', 4, &line, &len), -1);
+	CHECK_EQ(errno, EMSGSIZE);
+	sk_close(b);
+	/* No limit (SIZE_MAX): a long line still comes whole. */
+	{
+		size_t n = 1 << 20;
+		char *big = malloc(n + 1);
+		memset(big, 'x', n);
+		big[n] = '\n';
+		b = sk_buffered_open(sk_mem_open(big, n + 1, SK_MEM_OWN), 0);
+		CHECK_EQ(sk_readline(b, '\n', SIZE_MAX, &line, &len), 1);
+		CHECK(len == n + 1 && line[n] == '\n');
+		sk_close(b);
+	}
 }
 
 static void
