@@ -116,21 +116,6 @@ on_signal(int sig)
 	raise(sig);
 }
 
-static void
-catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
-
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaddset(&sa.sa_mask, sigs[i]);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
-	/* A file size limit (ulimit -f) is an error to report, not death. */
-	signal(SIGXFSZ, SIG_IGN);
-}
-
 static const char *
 tmpdir(void)
 {
@@ -441,7 +426,9 @@ main(int argc, char *argv[])
 		usage_error("a COMMAND takes the whole input: -r, --seek and "
 		            "-o do not go with it");
 
-	catch_signals();
+	catch_signals(on_signal);
+	/* A file size limit (ulimit -f) is an error to report, not death. */
+	signal(SIGXFSZ, SIG_IGN);
 	in = opt_input ? sk_path_open(opt_input) : sk_fd_open(STDIN_FILENO, 0);
 	if (in == NULL)
 		err(EXIT_RUNTIME, "%s", opt_input ? opt_input : "stdin");

@@ -55,21 +55,20 @@ static sk_atomic *out;
 static const char *volatile out_tmp;
 
 static void
-on_signal(int sig)
+remove_tmp(void)
 {
 	const char *t = out_tmp;
 
 	if (t)
 		unlink(t);
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 static void
-remove_tmp(void)
+on_signal(int sig)
 {
-	if (out_tmp)
-		unlink(out_tmp);
+	remove_tmp();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 /* Opens -f FILE; returns the descriptor to write the archive to. */
@@ -89,11 +88,7 @@ open_output(const char *file)
 		err(EXIT_FATAL, "%s", file);
 	if ((out_tmp = sk_atomic_tmpname(out)) != NULL) {
 		atexit(remove_tmp); /* a fatal err() on the way */
-		struct sigaction sa = {.sa_handler = on_signal};
-		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-		sigemptyset(&sa.sa_mask);
-		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-			sigaction(sigs[i], &sa, NULL);
+		catch_signals(on_signal);
 	}
 	return sk_atomic_fd(out);
 }

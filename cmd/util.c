@@ -144,6 +144,18 @@ guard_std_fds(void)
 	}
 }
 
+/* The signals that end a program and that its handlers take. */
+static void
+ending_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGPIPE);
+}
+
 void
 hold_signals(int hold)
 {
@@ -151,14 +163,20 @@ hold_signals(int hold)
 	sigset_t set;
 
 	if (hold) {
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGHUP);
-		sigaddset(&set, SIGQUIT);
-		sigaddset(&set, SIGPIPE);
+		ending_signals(&set);
 		sigprocmask(SIG_BLOCK, &set, &old);
 	} else {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
+}
+
+void
+catch_signals(void (*handler)(int))
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+	struct sigaction sa = {.sa_handler = handler};
+
+	ending_signals(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
 }

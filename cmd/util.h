@@ -61,6 +61,12 @@ void guard_std_fds(void);
  */
 void hold_signals(int hold);
 
+/*
+ * Installs handler for those same signals, each blocked while it runs; a
+ * handler undoes what must not survive the process, then re-raises.
+ */
+void catch_signals(void (*handler)(int));
+
 /* Prints the version line for --version. */
 void print_version(void);
 

@@ -84,10 +84,6 @@ def tree_on_disk(root):
     return out
 
 
-def rng(data, a, b):
-    return data[a:b]
-
-
 # Scenarios: (name, shell command with $P for the injected program's
 # prefix, input bytes or None, check(workdir) -> expected-output-ok).
 def scenarios():
