@@ -201,7 +201,7 @@ write_ranges(sk_spool *sp)
 {
 	for (size_t i = 0; i < nranges; i++) {
 		int inside;
-		sk_stream *s = sk_spool_range(sp, &ranges[i], &inside);
+		sk_stream *s = sk_spool_range_open(sp, &ranges[i], &inside);
 		if ((live.sec = s) == NULL)
 			spool_failed(sp);
 		emit(sp, s);
@@ -219,7 +219,7 @@ write_all(sk_spool *sp)
 	 * input (sponge's reason to exist). */
 	if (sk_spool_fill(sp, SK_UNKNOWN) < 0)
 		spool_failed(sp);
-	if ((live.sec = s = sk_spool_stream(sp, 0, SK_UNKNOWN)) == NULL)
+	if ((live.sec = s = sk_spool_stream_open(sp, 0, SK_UNKNOWN)) == NULL)
 		err(EXIT_RUNTIME, "spool");
 	emit(sp, s);
 	sk_close(s);

@@ -164,7 +164,7 @@ bytes_sections(sk_stream *in, int64_t total)
 		sk_stream *sec;
 		if (!sk_range_resolve(&ranges[i], total, &a, &b) && opt_strict)
 			past_end(&ranges[i], total);
-		if ((live.sec = sec = sk_section(in, a, b - a)) == NULL)
+		if ((live.sec = sec = sk_section_open(in, a, b - a)) == NULL)
 			read_failed();
 		emit(sec, SK_UNKNOWN);
 		sk_close(sec);
@@ -265,7 +265,7 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 		if (sk_discard(src) < 0)
 			read_failed();
 		total = sk_recorder_total(src);
-		if ((live.tail = tail = sk_recorder_tail(src, (size_t)ring)) ==
+		if ((live.tail = tail = sk_recorder_tail_open(src, (size_t)ring)) ==
 		    NULL)
 			read_failed();
 		base = total - sk_length(tail);
@@ -276,7 +276,7 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 			    opt_strict)
 				past_end(&ranges[i], total);
 			if ((live.sec = sec =
-			         sk_section(tail, a - base, b - a)) == NULL)
+			         sk_section_open(tail, a - base, b - a)) == NULL)
 				err(EXIT_RUNTIME, "memory");
 			emit(sec, SK_UNKNOWN);
 			sk_close(sec);
@@ -299,7 +299,7 @@ bytes_spool(sk_stream *in)
 		err(EXIT_RUNTIME, "spool");
 	for (size_t i = 0; i < nranges; i++) {
 		int inside;
-		sk_stream *sec = sk_spool_range(sp, &ranges[i], &inside);
+		sk_stream *sec = sk_spool_range_open(sp, &ranges[i], &inside);
 		if ((live.sec = sec) == NULL)
 			read_failed();
 		if (!inside && opt_strict)
@@ -319,7 +319,7 @@ run_bytes(sk_stream *in)
 	int64_t total = sk_length(in), ring, droptail;
 	sk_stream *probe;
 
-	if (total != SK_UNKNOWN && (probe = sk_section(in, 0, 0)) != NULL) {
+	if (total != SK_UNKNOWN && (probe = sk_section_open(in, 0, 0)) != NULL) {
 		sk_close(probe);
 		bytes_sections(in, total);
 		sk_close(in);
@@ -357,7 +357,7 @@ scan_fill(struct scan *sc)
 		return r;
 	}
 	consume_to(sc->src, (int64_t)sc->end);
-	if ((live.sec = sec = sk_section(sc->src, 0, LINE_BUF)) == NULL)
+	if ((live.sec = sec = sk_section_open(sc->src, 0, LINE_BUF)) == NULL)
 		read_failed();
 	if (sk_read_full(sec, sc->buf, LINE_BUF, &got) < 0 && errno != ENODATA)
 		read_failed();
@@ -486,7 +486,7 @@ ra_read(struct ra *ra, void *buf, size_t n, int64_t off)
 			read_failed();
 		return r;
 	}
-	if ((live.tail = sec = sk_section(ra->in, off, (int64_t)n)) == NULL)
+	if ((live.tail = sec = sk_section_open(ra->in, off, (int64_t)n)) == NULL)
 		read_failed();
 	if (sk_read_full(sec, buf, n, &got) < 0 && errno != ENODATA)
 		read_failed();
@@ -606,8 +606,8 @@ lines_random(struct ra *ra)
 			past_end(r, -1);
 		if (b < a)
 			b = a;
-		sec = ra->sp ? sk_spool_stream(ra->sp, a, b - a)
-		             : sk_section(ra->in, a, b - a);
+		sec = ra->sp ? sk_spool_stream_open(ra->sp, a, b - a)
+		             : sk_section_open(ra->in, a, b - a);
 		if ((live.sec = sec) == NULL)
 			read_failed();
 		emit(sec, SK_UNKNOWN);
@@ -626,7 +626,7 @@ run_lines(sk_stream *in)
 	sk_stream *probe;
 	int seekable = 0;
 
-	if (sk_length(in) != SK_UNKNOWN && (probe = sk_section(in, 0, 0))) {
+	if (sk_length(in) != SK_UNKNOWN && (probe = sk_section_open(in, 0, 0))) {
 		sk_close(probe);
 		seekable = 1;
 	}

@@ -8,7 +8,7 @@
  * ?format=tar), in chunked transfer encoding: no length is known ahead and
  * no copy of the archive is ever kept.  Memory stays bounded whatever the
  * size of the tree: the archive comes through the library's pull-based
- * tar stream (sk_tar_stream), a producer thread writing into a 1 MiB
+ * tar stream (sk_tar_stream_open), a producer thread writing into a 1 MiB
  * queue, and goes out 64 KiB at a time.
  *
  * A path that leaves ROOT, through "..", an encoded "%2e%2e" or a symbolic
@@ -260,7 +260,7 @@ serve(int fd, const char *peer)
 		return;
 
 	const char *paths[1] = {name};
-	if ((tar = sk_tar_stream(paths, 1, &opt, QUEUE)) == NULL) {
+	if ((tar = sk_tar_stream_open(paths, 1, &opt, QUEUE)) == NULL) {
 		warn_cb(NULL, NULL, errno, "cannot start the archive");
 		return; /* no last chunk: the client sees the transfer cut */
 	}

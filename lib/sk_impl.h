@@ -27,7 +27,7 @@ struct sk_ops {
 	/* See sk_fileno/sk_advance.  Fallback: ENOTSUP. */
 	int (*fileno)(sk_stream *s, int64_t *off, int64_t *limit);
 	int (*advance)(sk_stream *s, int64_t k);
-	/* See sk_section.  Fallback: ENOTSUP. */
+	/* See sk_section_open.  Fallback: ENOTSUP. */
 	sk_stream *(*section)(sk_stream *s, int64_t off, int64_t len);
 	/* Copy up to max (SK_UNKNOWN: all) bytes to dst; count or -1, and on
 	 * -1 *rerr is set when reading failed.  Fallback: buffered loop. */

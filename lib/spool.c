@@ -337,7 +337,7 @@ sk__spool_copy(sk_spool *sp, int64_t *off, int dst, int64_t n, int *rerr)
 }
 
 SK_API sk_stream *
-sk_spool_range(sk_spool *sp, const struct sk_range *r, int *inside)
+sk_spool_range_open(sk_spool *sp, const struct sk_range *r, int *inside)
 {
 	int64_t need = SK_UNKNOWN, total, a, b;
 
@@ -353,7 +353,7 @@ sk_spool_range(sk_spool *sp, const struct sk_range *r, int *inside)
 	/* An incomplete spool already holds all the range needs. */
 	total = sp->complete ? sp->size : INT64_MAX;
 	*inside = sk_range_resolve(r, total, &a, &b);
-	return sk_spool_stream(sp, a, b - a);
+	return sk_spool_stream_open(sp, a, b - a);
 }
 
 SK_API int

@@ -176,7 +176,7 @@ sk_advance(sk_stream *s, int64_t k)
 }
 
 SK_API sk_stream *
-sk_section(sk_stream *s, int64_t off, int64_t len)
+sk_section_open(sk_stream *s, int64_t off, int64_t len)
 {
 	if (s->err) {
 		errno = s->err;

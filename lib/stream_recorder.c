@@ -90,7 +90,7 @@ sk_recorder_total(sk_stream *s)
 }
 
 SK_API sk_stream *
-sk_recorder_tail(sk_stream *s, size_t n)
+sk_recorder_tail_open(sk_stream *s, size_t n)
 {
 	struct recorder *r = (struct recorder *)s;
 

@@ -70,7 +70,7 @@ static int
 head_inner(struct half *h)
 {
 	if (h->inner == NULL && h->sh->spool != NULL &&
-	    (h->inner = sk_spool_stream(h->sh->spool, 0, SK_UNKNOWN)) == NULL)
+	    (h->inner = sk_spool_stream_open(h->sh->spool, 0, SK_UNKNOWN)) == NULL)
 		return -1;
 	return 0;
 }
@@ -200,7 +200,7 @@ half_section(sk_stream *s, int64_t off, int64_t len)
 		errno = ENOTSUP;
 		return NULL;
 	}
-	return sk_section(h->inner, off, len);
+	return sk_section_open(h->inner, off, len);
 }
 
 static const struct sk_ops half_ops = {
@@ -226,7 +226,7 @@ half_new(struct shared *sh, int is_head)
 }
 
 SK_API int
-sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
+sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
          sk_stream **head, sk_stream **rest)
 {
 	struct shared *sh;
@@ -248,8 +248,8 @@ sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
 	if ((h = half_new(sh, 1)) == NULL || (r = half_new(sh, 0)) == NULL)
 		goto fail;
 	if (src->ops->section && sk_length(src) != SK_UNKNOWN) {
-		if ((h->inner = sk_section(src, 0, pos)) == NULL ||
-		    (r->inner = sk_section(src, pos, SK_UNKNOWN)) == NULL)
+		if ((h->inner = sk_section_open(src, 0, pos)) == NULL ||
+		    (r->inner = sk_section_open(src, pos, SK_UNKNOWN)) == NULL)
 			goto fail;
 	}
 	sh->refs = 2;

@@ -86,7 +86,7 @@ spoolstream_section(sk_stream *s, int64_t off, int64_t len)
 	b = len == SK_UNKNOWN ? t->end : a + len;
 	if (t->end != SK_UNKNOWN && b > t->end)
 		b = t->end;
-	return sk_spool_stream(t->sp, a, b == SK_UNKNOWN ? SK_UNKNOWN : b - a);
+	return sk_spool_stream_open(t->sp, a, b == SK_UNKNOWN ? SK_UNKNOWN : b - a);
 }
 
 static int64_t
@@ -128,7 +128,7 @@ static const struct sk_ops spoolstream_ops = {
 };
 
 SK_API sk_stream *
-sk_spool_stream(sk_spool *sp, int64_t off, int64_t len)
+sk_spool_stream_open(sk_spool *sp, int64_t off, int64_t len)
 {
 	struct spoolstream *t;
 

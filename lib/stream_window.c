@@ -142,7 +142,7 @@ window_section(sk_stream *s, int64_t off, int64_t len)
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	return sk_section(w->src, w->pending + off, len);
+	return sk_section_open(w->src, w->pending + off, len);
 }
 
 static int64_t

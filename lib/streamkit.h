@@ -121,7 +121,7 @@ int sk_advance(sk_stream *s, int64_t k);
  * concatenations and windows of such streams, and spool streams allow it.
  * The section borrows from s: close it before s.
  */
-sk_stream *sk_section(sk_stream *s, int64_t off, int64_t len);
+sk_stream *sk_section_open(sk_stream *s, int64_t off, int64_t len);
 
 /* ------------------------------------------------------------------ */
 /* Sources                                                              */
@@ -134,7 +134,7 @@ sk_stream *sk_section(sk_stream *s, int64_t off, int64_t len);
  * A stream over an open descriptor: a pipe, a terminal, a socket, a
  * regular file or a block device.  Regular files and block devices are read
  * with pread(2) from the current file offset (seekable: sk_skip and
- * sk_section are O(1)); when a borrowed seekable descriptor is closed, its
+ * sk_section_open are O(1)); when a borrowed seekable descriptor is closed, its
  * file offset is left just after the bytes consumed, as head(1) does.
  * Regular files reporting size 0 (such as /proc files) are read as pipes.
  * A pipe is raised to 1 MiB where the system allows (see sk_pipe_grow).
@@ -190,7 +190,7 @@ sk_stream *sk_window_open(sk_stream *src, int64_t off, int64_t len);
  * (memory up to spool_mem bytes, then an unlinked temporary file in
  * tmpdir, NULL: $TMPDIR or /tmp).  Returns 0, or -1 with errno.
  */
-int sk_split(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
+int sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
              sk_stream **head, sk_stream **rest);
 
 /*
@@ -202,8 +202,8 @@ sk_stream *sk_droptail_open(sk_stream *src, size_t n);
 /*
  * A recorder passes src through unchanged while keeping the last keep
  * bytes it passed (a ring of keep bytes of memory).  Once it has reached the
- * end, sk_recorder_tail() gives the last n <= keep of them as a memory
- * stream that allows sk_section(), and sk_recorder_total() the number of
+ * end, sk_recorder_tail_open() gives the last n <= keep of them as a memory
+ * stream that allows sk_section_open(), and sk_recorder_total() the number of
  * bytes the stream held.  Takes ownership of src.
  */
 sk_stream *sk_recorder_open(sk_stream *src, size_t keep);
@@ -215,7 +215,7 @@ int64_t sk_recorder_total(sk_stream *rec);
  * from rec: close it before rec.  NULL with errno on failure (EINVAL when
  * rec is not a recorder or n > keep).
  */
-sk_stream *sk_recorder_tail(sk_stream *rec, size_t n);
+sk_stream *sk_recorder_tail_open(sk_stream *rec, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Buffered reading                                                     */
@@ -287,9 +287,9 @@ int sk_spool_fd(const sk_spool *sp);
 /*
  * A stream over bytes [off, off+len) of the spool (len SK_UNKNOWN: to the
  * end of src), pulled lazily.  It borrows the spool: close it before
- * sk_spool_close().  It allows sk_section().
+ * sk_spool_close().  It allows sk_section_open().
  */
-sk_stream *sk_spool_stream(sk_spool *sp, int64_t off, int64_t len);
+sk_stream *sk_spool_stream_open(sk_spool *sp, int64_t off, int64_t len);
 
 /*
  * Caps what the spool will take from src at max bytes: a fill that would
@@ -304,7 +304,7 @@ int sk_spool_limit(sk_spool *sp, int64_t max);
  * *inside is set as sk_range_resolve() says (0 when r was clamped).  The
  * stream borrows the spool.  NULL with errno on failure (reading src).
  */
-sk_stream *sk_spool_range(sk_spool *sp, const struct sk_range *r, int *inside);
+sk_stream *sk_spool_range_open(sk_spool *sp, const struct sk_range *r, int *inside);
 
 /*
  * Gives the spool's complete contents a name: path becomes a regular file
@@ -567,7 +567,7 @@ struct sk_tar_options {
 	const char *archive_path;
 	/* Called for every problem that does not end the archive (path may
 	 * be NULL), and for every entry written; on the producer thread for
-	 * sk_tar_stream.  Either may be NULL. */
+	 * sk_tar_stream_open.  Either may be NULL. */
 	void (*warn)(void *arg, const char *path, int err, const char *what);
 	void (*entry)(void *arg, const char *name);
 	/* Called after each entry and each block of body read: a program
@@ -621,7 +621,7 @@ int sk_tar_close(sk_tar *t, uint64_t *written);
  * warnings go to opt->warn on the producer thread.  Closing the stream
  * early stops the walk at once.
  */
-sk_stream *sk_tar_stream(const char *const *paths, size_t n,
+sk_stream *sk_tar_stream_open(const char *const *paths, size_t n,
                          const struct sk_tar_options *opt, size_t queue);
 
 /* ------------------------------------------------------------------ */

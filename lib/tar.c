@@ -2,7 +2,7 @@
  * tar.c - the tar producer: a walk of the tree, headers through
  * libarchive's write API, bodies read here so that each one matches its
  * header whatever the file does meanwhile.  Output goes to a descriptor or
- * through a producer queue (sk_tar_stream).
+ * through a producer queue (sk_tar_stream_open).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -990,7 +990,7 @@ tar_produce(sk_producer *w, void *arg)
 }
 
 SK_API sk_stream *
-sk_tar_stream(const char *const *paths, size_t n,
+sk_tar_stream_open(const char *const *paths, size_t n,
               const struct sk_tar_options *opt, size_t queue)
 {
 	struct tar_job *j = calloc(1, sizeof *j);

@@ -97,7 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* A section, read without consuming the window. */
 	{
-		sk_stream *sec = sk_section(s, 1, 5);
+		sk_stream *sec = sk_section_open(s, 1, 5);
 		uint8_t buf[8];
 		size_t want = total > 1 ? (total - 1 < 5 ? total - 1 : 5) : 0;
 		FUZZ_CHECK(sec != NULL);
@@ -118,7 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out = malloc(total + 16);
 	mask = calloc(total + 16, 1);
 	FUZZ_CHECK(out && mask);
-	FUZZ_CHECK(sk_split(s, (int64_t)pos, 32, NULL, &head, &rest) == 0);
+	FUZZ_CHECK(sk_split_open(s, (int64_t)pos, 32, NULL, &head, &rest) == 0);
 	{
 		size_t hl = pos < total ? pos : total, got;
 		uint8_t *hb = out, *rb = out + hl;

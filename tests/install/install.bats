@@ -78,7 +78,7 @@ teardown() {
 		assert_output --partial "SYNOPSIS"
 	done
 	run env MANWIDTH=80 man -l "$P/share/man/man3/streamkit.3"
-	assert_output --partial "sk_tar_stream"
+	assert_output --partial "sk_tar_stream_open"
 }
 
 @test "bash-completion's loader finds the installed completions, and they complete" {

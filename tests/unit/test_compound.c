@@ -146,9 +146,9 @@ sections_are_independent_of_their_parent(void)
 		                   open_kind(kind, src + 7000, 13000)};
 		sk_stream *c = sk_concat_open(p, 2);
 		sk_stream *w = sk_window_open(c, 100, 19000);
-		sk_stream *s1 = sk_section(w, 6800, 500);
-		sk_stream *s2 = sk_section(w, 0, SK_UNKNOWN);
-		sk_stream *s3 = sk_section(w, 18990, 100); /* clamped */
+		sk_stream *s1 = sk_section_open(w, 6800, 500);
+		sk_stream *s2 = sk_section_open(w, 0, SK_UNKNOWN);
+		sk_stream *s3 = sk_section_open(w, 18990, 100); /* clamped */
 		CHECK_EQ(sk_length(s1), 500);
 		CHECK(same(s1, src + 6900, 500, 77));
 		CHECK_EQ(sk_length(s2), 19000);
@@ -162,7 +162,7 @@ sections_are_independent_of_their_parent(void)
 		sk_close(w);
 	}
 	sk_stream *pipe = sk_fd_open(t_pipe_with(src, 10, 0), SK_FD_OWN);
-	CHECK(sk_section(pipe, 0, 1) == NULL);
+	CHECK(sk_section_open(pipe, 0, 1) == NULL);
 	CHECK_EQ(errno, ENOTSUP);
 	sk_close(pipe);
 	free(src);
@@ -181,7 +181,7 @@ split_halves_read_in_either_order_on_every_kind(void)
 				sk_stream *h, *r;
 				int64_t pos = cuts[i];
 				size_t hl = pos > 100000 ? 100000 : (size_t)pos;
-				CHECK_EQ(sk_split(open_kind(kind, src, 100000),
+				CHECK_EQ(sk_split_open(open_kind(kind, src, 100000),
 				                  pos, 1000, NULL, &h, &r),
 				         0);
 				if (order == 0) {
@@ -218,7 +218,7 @@ split_rest_after_head_closed_early_skips_the_head(void)
 	unsigned char *src = t_pattern(5000, 16);
 	sk_stream *h, *r;
 
-	CHECK_EQ(sk_split(open_kind(2, src, 5000), 3000, 0, NULL, &h, &r), 0);
+	CHECK_EQ(sk_split_open(open_kind(2, src, 5000), 3000, 0, NULL, &h, &r), 0);
 	sk_close(h);
 	CHECK(same(r, src + 3000, 2000, 100));
 	sk_close(r);
@@ -267,7 +267,7 @@ recorder_passes_through_and_keeps_the_tail(void)
 			CHECK_EQ(got, len / 2);
 			CHECK(memcmp(buf, src, got) == 0);
 			free(buf);
-			tail = sk_recorder_tail(r, keep);
+			tail = sk_recorder_tail_open(r, keep);
 			CHECK(tail != NULL);
 			CHECK_EQ(sk_recorder_total(r), (int64_t)len);
 			CHECK_EQ(sk_length(tail), (int64_t)k);

@@ -114,12 +114,12 @@ spool_streams_and_their_sections_read_lazily(void)
 	for (int cap = 0; cap < 2; cap++) {
 		sk_spool *sp =
 		    sk_spool_open(pipe_of(src, N), cap ? 4096 : N * 2, NULL);
-		sk_stream *a = sk_spool_stream(sp, 1000, 50000);
-		sk_stream *b = sk_spool_stream(sp, 290000, SK_UNKNOWN);
+		sk_stream *a = sk_spool_stream_open(sp, 1000, 50000);
+		sk_stream *b = sk_spool_stream_open(sp, 290000, SK_UNKNOWN);
 		sk_stream *c;
 		size_t len;
 		unsigned char *got;
-		c = sk_section(a, 100, 200);
+		c = sk_section_open(a, 100, 200);
 		got = t_read_all(c, 7, &len);
 		CHECK(len == 200 && memcmp(got, src + 1100, 200) == 0);
 		free(got);
@@ -199,7 +199,7 @@ spool_range_reads_only_as_far_as_the_range(void)
 	unsigned char *got;
 
 	CHECK_EQ(sk_parse_range("100+50", &r), 0);
-	s = sk_spool_range(sp, &r, &inside);
+	s = sk_spool_range_open(sp, &r, &inside);
 	CHECK_EQ(inside, 1);
 	CHECK(!sk_spool_complete(sp));
 	got = t_read_all(s, 7, &len);
@@ -207,14 +207,14 @@ spool_range_reads_only_as_far_as_the_range(void)
 	free(got);
 	sk_close(s);
 	CHECK_EQ(sk_parse_range("-10:", &r), 0);
-	s = sk_spool_range(sp, &r, &inside);
+	s = sk_spool_range_open(sp, &r, &inside);
 	CHECK(sk_spool_complete(sp));
 	got = t_read_all(s, 4096, &len);
 	CHECK(len == 10 && memcmp(got, src + N - 10, 10) == 0);
 	free(got);
 	sk_close(s);
 	CHECK_EQ(sk_parse_range("299990:300010", &r), 0);
-	s = sk_spool_range(sp, &r, &inside);
+	s = sk_spool_range_open(sp, &r, &inside);
 	CHECK_EQ(inside, 0);
 	CHECK_EQ(sk_length(s), 10);
 	sk_close(s);

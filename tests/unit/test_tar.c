@@ -270,7 +270,7 @@ static char *
 archive_bytes(const struct sk_tar_options *o, size_t *len)
 {
 	const char *paths[] = {tree};
-	sk_stream *s = sk_tar_stream(paths, 1, o, 4096);
+	sk_stream *s = sk_tar_stream_open(paths, 1, o, 4096);
 	char *out = NULL;
 	int64_t n = sk_slurp(s, 64 << 20, &out);
 
@@ -327,7 +327,7 @@ static void
 closing_the_stream_early_stops_the_walk(void)
 {
 	const char *paths[] = {"/usr/share"};
-	sk_stream *s = sk_tar_stream(paths, 1, NULL, 4096);
+	sk_stream *s = sk_tar_stream_open(paths, 1, NULL, 4096);
 	char b[100];
 
 	CHECK_EQ(sk_read(s, b, sizeof b), (ssize_t)sizeof b);
