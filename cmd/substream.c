@@ -265,8 +265,8 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 		if (sk_discard(src) < 0)
 			read_failed();
 		total = sk_recorder_total(src);
-		if ((live.tail = tail = sk_recorder_tail_open(src, (size_t)ring)) ==
-		    NULL)
+		if ((live.tail = tail =
+		         sk_recorder_tail_open(src, (size_t)ring)) == NULL)
 			read_failed();
 		base = total - sk_length(tail);
 		for (; i < nranges; i++) {
@@ -275,8 +275,8 @@ bytes_one_pass(sk_stream *in, int64_t ring, int64_t droptail)
 			if (!sk_range_resolve(&ranges[i], total, &a, &b) &&
 			    opt_strict)
 				past_end(&ranges[i], total);
-			if ((live.sec = sec =
-			         sk_section_open(tail, a - base, b - a)) == NULL)
+			if ((live.sec = sec = sk_section_open(tail, a - base,
+			                                      b - a)) == NULL)
 				err(EXIT_RUNTIME, "memory");
 			emit(sec, SK_UNKNOWN);
 			sk_close(sec);
@@ -319,7 +319,8 @@ run_bytes(sk_stream *in)
 	int64_t total = sk_length(in), ring, droptail;
 	sk_stream *probe;
 
-	if (total != SK_UNKNOWN && (probe = sk_section_open(in, 0, 0)) != NULL) {
+	if (total != SK_UNKNOWN &&
+	    (probe = sk_section_open(in, 0, 0)) != NULL) {
 		sk_close(probe);
 		bytes_sections(in, total);
 		sk_close(in);
@@ -486,7 +487,8 @@ ra_read(struct ra *ra, void *buf, size_t n, int64_t off)
 			read_failed();
 		return r;
 	}
-	if ((live.tail = sec = sk_section_open(ra->in, off, (int64_t)n)) == NULL)
+	if ((live.tail = sec = sk_section_open(ra->in, off, (int64_t)n)) ==
+	    NULL)
 		read_failed();
 	if (sk_read_full(sec, buf, n, &got) < 0 && errno != ENODATA)
 		read_failed();
@@ -626,7 +628,8 @@ run_lines(sk_stream *in)
 	sk_stream *probe;
 	int seekable = 0;
 
-	if (sk_length(in) != SK_UNKNOWN && (probe = sk_section_open(in, 0, 0))) {
+	if (sk_length(in) != SK_UNKNOWN &&
+	    (probe = sk_section_open(in, 0, 0))) {
 		sk_close(probe);
 		seekable = 1;
 	}

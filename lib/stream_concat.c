@@ -144,8 +144,8 @@ concat_section(sk_stream *s, int64_t off, int64_t len)
 		a = off > pos ? off - pos : 0;
 		b = len == SK_UNKNOWN || off + len - pos > l ? l
 		                                             : off + len - pos;
-		if (a < b &&
-		    (secs[k++] = sk_section_open(c->parts[i], a, b - a)) == NULL)
+		if (a < b && (secs[k++] = sk_section_open(c->parts[i], a,
+		                                          b - a)) == NULL)
 			goto fail;
 		pos += l;
 		if (len != SK_UNKNOWN && pos >= off + len)

@@ -70,7 +70,8 @@ static int
 head_inner(struct half *h)
 {
 	if (h->inner == NULL && h->sh->spool != NULL &&
-	    (h->inner = sk_spool_stream_open(h->sh->spool, 0, SK_UNKNOWN)) == NULL)
+	    (h->inner = sk_spool_stream_open(h->sh->spool, 0, SK_UNKNOWN)) ==
+	        NULL)
 		return -1;
 	return 0;
 }
@@ -227,7 +228,7 @@ half_new(struct shared *sh, int is_head)
 
 SK_API int
 sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
-         sk_stream **head, sk_stream **rest)
+              sk_stream **head, sk_stream **rest)
 {
 	struct shared *sh;
 	struct half *h = NULL, *r = NULL;

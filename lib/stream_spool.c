@@ -86,7 +86,8 @@ spoolstream_section(sk_stream *s, int64_t off, int64_t len)
 	b = len == SK_UNKNOWN ? t->end : a + len;
 	if (t->end != SK_UNKNOWN && b > t->end)
 		b = t->end;
-	return sk_spool_stream_open(t->sp, a, b == SK_UNKNOWN ? SK_UNKNOWN : b - a);
+	return sk_spool_stream_open(t->sp, a,
+	                            b == SK_UNKNOWN ? SK_UNKNOWN : b - a);
 }
 
 static int64_t

@@ -190,8 +190,8 @@ sk_stream *sk_window_open(sk_stream *src, int64_t off, int64_t len);
  * (memory up to spool_mem bytes, then an unlinked temporary file in
  * tmpdir, NULL: $TMPDIR or /tmp).  Returns 0, or -1 with errno.
  */
-int sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
-             sk_stream **head, sk_stream **rest);
+int sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem,
+                  const char *tmpdir, sk_stream **head, sk_stream **rest);
 
 /*
  * All of src but its last n bytes (head -c -N), holding n bytes back in a
@@ -304,7 +304,8 @@ int sk_spool_limit(sk_spool *sp, int64_t max);
  * *inside is set as sk_range_resolve() says (0 when r was clamped).  The
  * stream borrows the spool.  NULL with errno on failure (reading src).
  */
-sk_stream *sk_spool_range_open(sk_spool *sp, const struct sk_range *r, int *inside);
+sk_stream *sk_spool_range_open(sk_spool *sp, const struct sk_range *r,
+                               int *inside);
 
 /*
  * Gives the spool's complete contents a name: path becomes a regular file
@@ -622,7 +623,7 @@ int sk_tar_close(sk_tar *t, uint64_t *written);
  * early stops the walk at once.
  */
 sk_stream *sk_tar_stream_open(const char *const *paths, size_t n,
-                         const struct sk_tar_options *opt, size_t queue);
+                              const struct sk_tar_options *opt, size_t queue);
 
 /* ------------------------------------------------------------------ */
 /* Copying                                                              */

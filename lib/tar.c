@@ -991,7 +991,7 @@ tar_produce(sk_producer *w, void *arg)
 
 SK_API sk_stream *
 sk_tar_stream_open(const char *const *paths, size_t n,
-              const struct sk_tar_options *opt, size_t queue)
+                   const struct sk_tar_options *opt, size_t queue)
 {
 	struct tar_job *j = calloc(1, sizeof *j);
 	sk_stream *s;

@@ -39,7 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	{
 		size_t off = fuzz_u16(&in) % (len + 1), got = 0;
-		sk_stream *s = sk_spool_stream_open(sp, (int64_t)off, SK_UNKNOWN);
+		sk_stream *s =
+		    sk_spool_stream_open(sp, (int64_t)off, SK_UNKNOWN);
 		ssize_t r;
 		FUZZ_CHECK(s != NULL);
 		while ((r = sk_read(s, buf, fuzz_byte(&in) % 100 + 1)) > 0) {

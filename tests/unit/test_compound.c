@@ -181,9 +181,10 @@ split_halves_read_in_either_order_on_every_kind(void)
 				sk_stream *h, *r;
 				int64_t pos = cuts[i];
 				size_t hl = pos > 100000 ? 100000 : (size_t)pos;
-				CHECK_EQ(sk_split_open(open_kind(kind, src, 100000),
+				CHECK_EQ(
+				    sk_split_open(open_kind(kind, src, 100000),
 				                  pos, 1000, NULL, &h, &r),
-				         0);
+				    0);
 				if (order == 0) {
 					CHECK(same(h, src, hl, 999));
 					CHECK(same(r, src + hl, 100000 - hl,
@@ -218,7 +219,8 @@ split_rest_after_head_closed_early_skips_the_head(void)
 	unsigned char *src = t_pattern(5000, 16);
 	sk_stream *h, *r;
 
-	CHECK_EQ(sk_split_open(open_kind(2, src, 5000), 3000, 0, NULL, &h, &r), 0);
+	CHECK_EQ(sk_split_open(open_kind(2, src, 5000), 3000, 0, NULL, &h, &r),
+	         0);
 	sk_close(h);
 	CHECK(same(r, src + 3000, 2000, 100));
 	sk_close(r);
