@@ -320,7 +320,7 @@ main(int argc, char *argv[])
 	double last_change, prev_t, rate_now = 0;
 	char line[256];
 
-	guard_std_fds();
+	program_init();
 	while ((c = getopt_long(argc, argv, "ab:hkL:o:p::q:s:V", longopts,
 	                        NULL)) != -1) {
 		switch (c) {

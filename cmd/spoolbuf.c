@@ -345,7 +345,7 @@ main(int argc, char *argv[])
 	int c, status = 0;
 
 	/* '+': options end at COMMAND, whose own options are its own. */
-	guard_std_fds();
+	program_init();
 	while ((c = getopt_long(argc, argv, "+ahi:m:n:o:r:T:V", longopts,
 	                        NULL)) != -1) {
 		switch (c) {

@@ -667,7 +667,7 @@ main(int argc, char *argv[])
 
 	/* A file size limit (ulimit -f) is an error to report, not death. */
 	signal(SIGXFSZ, SIG_IGN);
-	guard_std_fds();
+	program_init();
 	while ((c = getopt_long(argc, argv, "hlr:szV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -104,9 +104,8 @@ fatal(const char *what)
 		out = NULL;
 		out_tmp = NULL;
 	}
+	quiet_pipe_stop(e);
 	errno = e;
-	if (errno == EPIPE)
-		write_failed(EPIPE);
 	err(EXIT_FATAL, "%s", what);
 }
 
@@ -443,7 +442,7 @@ main(int argc, char *argv[])
 	/* A file size limit (ulimit -f) is an error to report, not death. */
 	signal(SIGXFSZ, SIG_IGN);
 	/* '-': operands come back in order, so -C applies to what follows. */
-	guard_std_fds();
+	program_init();
 	while ((c = getopt_long(argc, argv, "-b:C:f:hjJT:vX:z", longopts,
 	                        NULL)) != -1) {
 		switch (c) {

@@ -46,20 +46,30 @@ size_arg(const char *option, const char *text)
 	return v;
 }
 
+/* Whether SIGPIPE was ignored when the program started (program_init). */
+static int pipe_ignored;
+
+void
+quiet_pipe_stop(int e)
+{
+	sigset_t pipe;
+
+	if (e != EPIPE || pipe_ignored)
+		return;
+	/* Die the way a reader that went away expects writers to (a
+	 * program that blocked SIGPIPE to see EPIPE included). */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	signal(SIGPIPE, SIG_DFL);
+	pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
+	raise(SIGPIPE);
+	_exit(EXIT_RUNTIME);
+}
+
 void
 write_failed(int e)
 {
-	if (e == EPIPE) {
-		/* Die the way a reader that went away expects writers to
-		 * (a program that blocked SIGPIPE to see EPIPE included). */
-		sigset_t pipe;
-		sigemptyset(&pipe);
-		sigaddset(&pipe, SIGPIPE);
-		signal(SIGPIPE, SIG_DFL);
-		pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
-		raise(SIGPIPE);
-		_exit(EXIT_RUNTIME);
-	}
+	quiet_pipe_stop(e);
 	errno = e;
 	err(EXIT_RUNTIME, "write error");
 }
@@ -131,6 +141,16 @@ clock_text(char *buf, size_t len, double s)
 }
 
 void
+program_init(void)
+{
+	struct sigaction old;
+
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		pipe_ignored = 1;
+	guard_std_fds();
+}
+
+void
 guard_std_fds(void)
 {
 	for (int fd = 0; fd <= 2; fd++) {
@@ -174,9 +194,13 @@ void
 catch_signals(void (*handler)(int))
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
-	struct sigaction sa = {.sa_handler = handler};
+	struct sigaction sa = {.sa_handler = handler}, old;
 
 	ending_signals(&sa.sa_mask);
+	/* A signal the parent ignored stays ignored (nohup, trap '' PIPE,
+	 * a systemd unit): the program was asked not to die of it. */
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		sigaction(sigs[i], &sa, NULL);
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 }

@@ -23,10 +23,18 @@ int64_t size_arg(const char *option, const char *text);
 
 /*
  * Reports a failed write to stdout and exits: a closed pipe (EPIPE) is a
- * quiet stop, the process ending by SIGPIPE as cat(1) would; anything
- * else is "prog: write error: reason" and status 1.
+ * quiet stop, the process ending by SIGPIPE as cat(1) would, unless the
+ * parent had SIGPIPE ignored; anything else (EPIPE then included) is
+ * "prog: write error: reason" and status 1.
  */
 noreturn void write_failed(int err);
+
+/*
+ * The quiet stop alone: when err is EPIPE and SIGPIPE was not ignored at
+ * start, ends the process by SIGPIPE; otherwise returns, for the caller to
+ * report err as any other write error.
+ */
+void quiet_pipe_stop(int err);
 
 /* Closes stdout, reporting a delayed write error (NFS, a full disk). */
 void close_stdout(void);
@@ -45,7 +53,13 @@ const char *human(char *buf, size_t len, double v);
 const char *clock_text(char *buf, size_t len, double s);
 
 /*
- * Called first in main: a standard descriptor that was closed when the
+ * Called first in every main: notes the SIGPIPE disposition inherited
+ * (see quiet_pipe_stop), then guard_std_fds().
+ */
+void program_init(void);
+
+/*
+ * A standard descriptor that was closed when the
  * program started is filled with /dev/null opened the wrong way round
  * (stdin write-only, stdout and stderr read-only), so that no file the
  * program opens later lands on it, and using it still fails with EBADF
@@ -63,7 +77,8 @@ void hold_signals(int hold);
 
 /*
  * Installs handler for those same signals, each blocked while it runs; a
- * handler undoes what must not survive the process, then re-raises.
+ * handler undoes what must not survive the process, then re-raises.  A
+ * signal that was ignored when the program started is left ignored.
  */
 void catch_signals(void (*handler)(int));
 

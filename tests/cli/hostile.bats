@@ -132,6 +132,23 @@ SLOW="head -c 12M /dev/urandom; sleep 4"
 	done
 }
 
+@test "a reader that goes away: a quiet SIGPIPE stop, or a reported error when the parent ignored SIGPIPE" {
+	head -c 3000000 /dev/urandom >"$T/in"
+	for p in substream spoolbuf pump tarstream; do
+		want=1
+		[ $p = tarstream ] && want=2
+		# The default disposition: ended by SIGPIPE, nothing printed.
+		run bash -c "$(prog_cmd $p) | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}"
+		[ "$status" -eq 141 ] || { echo "$p default: $status $output"; false; }
+		[ -z "$output" ] || { echo "$p default: $output"; false; }
+		# Ignored by the parent (trap '' PIPE, systemd units): kept
+		# ignored, and the broken pipe is a write error like any other.
+		run bash -c "trap '' PIPE; $(prog_cmd $p) | head -c 10 >/dev/null; exit \${PIPESTATUS[0]}"
+		[ "$status" -eq $want ] || { echo "$p ignored: $status $output"; false; }
+		[[ $output == "$p: "*"Broken pipe"* ]] || { echo "$p ignored: $output"; false; }
+	done
+}
+
 @test "each program reports a file size limit (ulimit -f) instead of dying by SIGXFSZ" {
 	head -c 3000000 /dev/urandom >"$T/in"
 	for p in substream spoolbuf pump tarstream; do
