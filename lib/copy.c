@@ -60,14 +60,6 @@ unsupported_errno(int e)
 	       e == EBADF || e == ESPIPE;
 }
 
-/* Errors that belong to the writing side. */
-static int
-write_errno(int e)
-{
-	return e == EPIPE || e == ENOSPC || e == EDQUOT || e == EFBIG ||
-	       e == ECONNRESET;
-}
-
 enum method { M_CFR, M_SENDFILE, M_SPLICE, M_NONE };
 
 static enum method
@@ -170,7 +162,7 @@ sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
 			return done;
 		}
 	fail:
-		*rerr = !write_errno(errno);
+		*rerr = !sk__write_side(errno);
 		return -1;
 	}
 	return done;

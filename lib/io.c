@@ -128,3 +128,10 @@ sk__tmpfile(const char *dir)
 	free(path);
 	return fd;
 }
+
+int
+sk__write_side(int e)
+{
+	return e == EPIPE || e == ENOSPC || e == EDQUOT || e == EFBIG ||
+	       e == ECONNRESET;
+}

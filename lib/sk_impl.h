@@ -67,6 +67,10 @@ int sk__wait(int fd, short events);
 ssize_t sk__read(int fd, void *buf, size_t n);
 ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
 
+/* Whether errno e, from a call that moves bytes, belongs to the writing
+ * side (the reader went away, the disk is full, a size limit). */
+int sk__write_side(int e);
+
 /* Creates an unnamed temporary file (O_TMPFILE, else mkstemp+unlink),
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */
 int sk__tmpfile(const char *dir);
