@@ -16,6 +16,7 @@
 #define DEFAULT_BUDGET  ((size_t)16 << 20)
 #define MAXFILE         ((size_t)1 << 20)
 #define MAXITEMS        1024
+#define MAXAHEAD        256
 
 void
 sk__tar_warn(sk_tar *t, const char *path, int err, const char *what)
@@ -64,16 +65,20 @@ tar_init(sk_tar *t, const struct sk_tar_options *opt)
 	                                      : t->opt.io_threads;
 	t->budget = t->opt.readahead ? t->opt.readahead : DEFAULT_BUDGET;
 	t->pool.budget = t->budget;
-	t->pool.maxfile = t->budget / 8 < MAXFILE ? t->budget / 8 : MAXFILE;
 	t->pool.maxitems = MAXITEMS;
+	t->pool.maxahead = MAXAHEAD;
 	set_limits(t);
+	/* Each thread's ring holds at least two bodies read whole. */
+	t->pool.maxfile = t->budget / (size_t)(t->threads ? 2 * t->threads : 2);
+	if (t->pool.maxfile > MAXFILE)
+		t->pool.maxfile = MAXFILE;
+	t->pool.wring.t = t;
+	(void)sk__tar_ring_init(&t->pool.wring, 2 * t->pool.maxfile);
 	if (pthread_mutex_init(&t->pool.lock, NULL) != 0)
 		return -1;
 	pthread_cond_init(&t->pool.work, NULL);
 	pthread_cond_init(&t->pool.ready, NULL);
 	pthread_cond_init(&t->pool.room, NULL);
-	if ((t->disk = sk__tar_disk_new(t)) == NULL)
-		return -1;
 	return 0;
 }
 
@@ -82,10 +87,9 @@ tar_free(sk_tar *t)
 {
 	sk__tar_pool_free(t);
 	sk__tar_walk_free(t);
-	if (t->links)
-		archive_entry_linkresolver_free(t->links);
-	if (t->a)
-		archive_write_free(t->a);
+	sk__tar_links_free(t);
+	free(t->hbuf.data);
+	free(t->mbuf.data);
 	if (t->disk)
 		archive_read_free(t->disk);
 	sk__tar_compress_free(t);
@@ -129,11 +133,12 @@ sk__tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 		t->skip2_ino = st.st_ino;
 	}
 	t->opt.archive_path = NULL; /* borrowed: not kept */
-	if ((t->buf = malloc(BODY_BUF)) == NULL ||
-	    (t->links = archive_entry_linkresolver_new()) == NULL ||
-	    sk__tar_output_open(t) < 0)
+	if (t->opt.format < SK_TAR_PAX || t->opt.format > SK_TAR_GNU) {
+		errno = EINVAL;
 		goto fail;
-	archive_entry_linkresolver_set_strategy(t->links, archive_format(t->a));
+	}
+	if ((t->buf = malloc(BODY_BUF)) == NULL || sk__tar_output_open(t) < 0)
+		goto fail;
 	return t;
 fail:
 	e = errno ? errno : ENOMEM;
@@ -184,25 +189,10 @@ sk_tar_warned(const sk_tar *t)
 SK_API int
 sk_tar_close(sk_tar *t, uint64_t *written)
 {
-	struct archive_entry *e = NULL, *spare = NULL;
 	int err = t->err;
 
-	/* Entries the resolver still holds (none for tar's strategy). */
-	while (!err) {
-		archive_entry_linkify(t->links, &e, &spare);
-		if (e == NULL)
-			break;
-		if (archive_write_header(t->a, e) == ARCHIVE_FATAL)
-			err = t->err ? t->err : EIO;
-	}
-	if (archive_write_close(t->a) != ARCHIVE_OK && !err)
-		err = t->err
-		          ? t->err
-		          : (archive_errno(t->a) ? archive_errno(t->a) : EIO);
-	if (t->zc && !err && sk__tar_zstd(t, NULL, 0, 1) < 0)
-		err = errno;
-	if (t->fast && !err && sk__tar_flush(t) < 0)
-		err = errno;
+	if (!err && sk__tar_output_close(t) < 0)
+		err = t->err ? t->err : (errno ? errno : EIO);
 	if (written)
 		*written = t->written;
 	tar_free(t);

@@ -34,27 +34,23 @@ sk__tar_dir_new(sk_tar *t, const char *path, size_t nameoff, int fd,
 	d->dev = st->st_dev;
 	d->ino = st->st_ino;
 	d->nameoff = nameoff;
-	sk__tar_lock(t);
-	t->opendirs++;
-	sk__tar_unlock(t);
+	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
 	return d;
 }
 
 void
 sk__tar_dir_release(sk_tar *t, struct tar_dir *d)
 {
-	int last, fd;
+	int fd;
 
-	sk__tar_lock(t);
-	last = --d->refs == 0;
-	fd = d->fd;
-	if (last && fd >= 0)
-		t->opendirs--;
-	sk__tar_unlock(t);
-	if (!last)
+	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
-	if (fd >= 0)
+	/* The last reference: nobody else uses d any more. */
+	fd = d->fd;
+	if (fd >= 0) {
+		__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
 		close(fd);
+	}
 	free(d->path);
 	free(d->names);
 	free(d);
@@ -67,16 +63,17 @@ sk__tar_dir_close_one(sk_tar *t)
 {
 	int fd = -1;
 
-	sk__tar_lock(t);
+	/* (The walk's thread alone changes the descriptors of directories
+	 * on its stack; an item that needs one counts in its pending.) */
 	for (size_t k = 0; k + 1 < t->depth && fd < 0; k++) {
 		struct tar_dir *d = t->stack[k].d;
-		if (d->fd >= 0 && d->pending == 0) {
+		if (d->fd >= 0 &&
+		    __atomic_load_n(&d->pending, __ATOMIC_SEQ_CST) == 0) {
 			fd = d->fd;
 			d->fd = -1;
-			t->opendirs--;
+			__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
 		}
 	}
-	sk__tar_unlock(t);
 	if (fd < 0)
 		return 0;
 	close(fd);
@@ -85,21 +82,19 @@ sk__tar_dir_close_one(sk_tar *t)
 
 /* Makes room for one more directory descriptor, as far as it can. */
 void
-sk__tar_dir_room(sk_tar *t)
+sk__tar_dir_room(sk_tar *t, uint64_t held)
 {
 	for (;;) {
-		int full;
-		sk__tar_lock(t);
-		full = t->opendirs >= t->maxdirs;
-		sk__tar_unlock(t);
-		if (!full || sk__tar_dir_close_one(t))
+		if (__atomic_load_n(&t->opendirs, __ATOMIC_SEQ_CST) <
+		        t->maxdirs ||
+		    sk__tar_dir_close_one(t))
 			return;
-		sk__tar_lock(t);
-		full = t->threads > 0 && !t->dry && t->pool.nitems > 0;
-		sk__tar_unlock(t);
-		if (!full)
-			return; /* nothing will free one: go over */
-		sk__tar_pool_wait_room(t);
+		/* Nothing will free one (no read-ahead, or nothing left to
+		 * write): go over. */
+		if (t->threads == 0 || t->dry ||
+		    __atomic_load_n(&t->pool.live, __ATOMIC_SEQ_CST) <= held)
+			return;
+		sk__tar_pool_wait_room(t, held);
 	}
 }
 
@@ -164,10 +159,8 @@ sk__tar_dir_reopen(sk_tar *t, struct tar_frame *pf, struct tar_dir *child)
 		fd = descend(t, (size_t)(pf - t->stack));
 	if (fd < 0)
 		return -1;
-	sk__tar_lock(t);
 	d->fd = fd;
-	t->opendirs++;
-	sk__tar_unlock(t);
+	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

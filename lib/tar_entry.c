@@ -8,8 +8,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "tar_impl.h"
@@ -45,59 +48,209 @@ sk__tar_item_path(sk_tar *t, const struct tar_item *it)
 	return sk__tar_join(&t->wpath, &t->wpathcap, it->dir->path, it->name);
 }
 
-/* Owners and times as the options say, over what the file has. */
+struct tar_owner {
+	int64_t id;
+	int group;
+	char *name; /* NULL: the id has no name */
+};
+
+/* The user or group name of id, looked up once and kept for the run.
+ * (Most trees have a handful of owners: a scan from the last one found
+ * is short.) */
+static const char *
+owner_name(sk_tar *t, int group, int64_t id)
+{
+	char buf[4096], *name = NULL;
+	struct tar_owner *o;
+
+	for (size_t i = t->nowners; i-- > 0;)
+		if (t->owners[i].id == id && t->owners[i].group == group)
+			return t->owners[i].name;
+	if (group) {
+		struct group g, *r = NULL;
+		if (getgrgid_r((gid_t)id, &g, buf, sizeof buf, &r) == 0 && r)
+			name = strdup(r->gr_name);
+	} else {
+		struct passwd pw, *r = NULL;
+		if (getpwuid_r((uid_t)id, &pw, buf, sizeof buf, &r) == 0 && r)
+			name = strdup(r->pw_name);
+	}
+	if (t->nowners == t->aowners) {
+		size_t na = t->aowners ? t->aowners * 2 : 8;
+		struct tar_owner *no = realloc(t->owners, na * sizeof *no);
+		if (no == NULL)
+			return name ? (free(name), NULL) : NULL;
+		t->owners = no;
+		t->aowners = na;
+	}
+	o = &t->owners[t->nowners++];
+	o->id = id;
+	o->group = group;
+	o->name = name;
+	return name;
+}
+
+/* A file with more links than one: the name it was first stored under,
+ * until all its links have been seen. */
+struct tar_link {
+	struct tar_link *next;
+	dev_t dev;
+	ino_t ino;
+	nlink_t left;
+	char name[];
+};
+
+static size_t
+link_slot(const sk_tar *t, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)dev;
+
+	return (size_t)(h >> 7) & (t->alinks - 1);
+}
+
+/* The first name of the file st describes, when it was stored already
+ * (and then counts this link); else remembers name and returns NULL. */
+static const char *
+link_target(sk_tar *t, const struct stat *st, const char *name, int *nomem)
+{
+	struct tar_link **pp, *l;
+	size_t n;
+
+	*nomem = 0;
+	if (t->alinks > 0) {
+		for (pp = &t->links[link_slot(t, st->st_dev, st->st_ino)];
+		     (l = *pp) != NULL; pp = &l->next) {
+			if (l->dev != st->st_dev || l->ino != st->st_ino)
+				continue;
+			/* The target's name must outlive the entry: the
+			 * link leaves the table only after it is used. */
+			if (--l->left == 0) {
+				*pp = l->next;
+				t->nlinks--;
+				free(t->lastlink);
+				t->lastlink = l;
+			}
+			return l->name;
+		}
+	}
+	if (t->nlinks >= t->alinks / 2) {
+		size_t na = t->alinks ? t->alinks * 2 : 256;
+		struct tar_link **nl = calloc(na, sizeof *nl);
+		if (nl == NULL) {
+			*nomem = 1;
+			return NULL;
+		}
+		for (size_t i = 0; i < t->alinks; i++) {
+			while ((l = t->links[i]) != NULL) {
+				size_t slot;
+				t->links[i] = l->next;
+				slot = (size_t)(((uint64_t)l->ino *
+				                 0x9e3779b97f4a7c15ULL) ^
+				                (uint64_t)l->dev) >>
+				           7 &
+				       (na - 1);
+				l->next = nl[slot];
+				nl[slot] = l;
+			}
+		}
+		free(t->links);
+		t->links = nl;
+		t->alinks = na;
+	}
+	n = strlen(name);
+	if ((l = malloc(sizeof *l + n + 1)) == NULL) {
+		*nomem = 1;
+		return NULL;
+	}
+	l->dev = st->st_dev;
+	l->ino = st->st_ino;
+	l->left = st->st_nlink - 1;
+	memcpy(l->name, name, n + 1);
+	pp = &t->links[link_slot(t, st->st_dev, st->st_ino)];
+	l->next = *pp;
+	*pp = l;
+	t->nlinks++;
+	return NULL;
+}
+
+void
+sk__tar_links_free(sk_tar *t)
+{
+	for (size_t i = 0; i < t->alinks; i++) {
+		struct tar_link *l;
+		while ((l = t->links[i]) != NULL) {
+			t->links[i] = l->next;
+			free(l);
+		}
+	}
+	free(t->links);
+	free(t->lastlink);
+	for (size_t i = 0; i < t->nowners; i++)
+		free(t->owners[i].name);
+	free(t->owners);
+}
+
+/* The header fields of an item, with the owners and times the options
+ * ask for. */
 static void
-override(sk_tar *t, struct archive_entry *e)
+fields(sk_tar *t, const struct tar_item *it, struct tar_head *h)
 {
 	const struct sk_tar_options *o = &t->opt;
+	const struct stat *st = &it->st;
 
-	if (o->reproducible) {
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-	}
+	memset(h, 0, sizeof *h);
+	h->name = t->name;
+	h->mode = st->st_mode;
+	h->type = S_ISREG(st->st_mode)    ? '0'
+	          : S_ISDIR(st->st_mode)  ? '5'
+	          : S_ISLNK(st->st_mode)  ? '2'
+	          : S_ISCHR(st->st_mode)  ? '3'
+	          : S_ISBLK(st->st_mode)  ? '4'
+	          : S_ISFIFO(st->st_mode) ? '6'
+	                                  : '0';
+	h->link = it->m.link;
+	h->uid = o->reproducible ? 0 : st->st_uid;
+	h->gid = o->reproducible ? 0 : st->st_gid;
 	if (o->set_uid)
-		archive_entry_set_uid(e, o->uid);
+		h->uid = o->uid;
 	if (o->set_gid)
-		archive_entry_set_gid(e, o->gid);
-	if (o->reproducible || o->numeric_owner) {
-		archive_entry_copy_uname(e, NULL);
-		archive_entry_copy_gname(e, NULL);
+		h->gid = o->gid;
+	if (!o->reproducible && !o->numeric_owner) {
+		h->uname = o->uname     ? o->uname
+		           : o->set_uid ? NULL
+		                        : owner_name(t, 0, st->st_uid);
+		h->gname = o->gname     ? o->gname
+		           : o->set_gid ? NULL
+		                        : owner_name(t, 1, st->st_gid);
+	} else {
+		h->uname = o->uname;
+		h->gname = o->gname;
 	}
-	if (o->uname)
-		archive_entry_copy_uname(e, o->uname);
-	if (o->gname)
-		archive_entry_copy_gname(e, o->gname);
+	h->mtime = st->st_mtim.tv_sec;
 	if (o->mtime_mode == SK_TAR_MTIME_SET ||
-	    (o->mtime_mode == SK_TAR_MTIME_CLAMP &&
-	     archive_entry_mtime(e) > o->mtime))
-		archive_entry_set_mtime(e, o->mtime, 0);
-	else if (o->reproducible)
-		archive_entry_set_mtime(e, archive_entry_mtime(e), 0);
-}
-
-/* Writes n zero bytes of body; 0 or -1. */
-static int
-write_zeros(sk_tar *t, int64_t n)
-{
-	memset(t->buf, 0, BODY_BUF);
-	while (n > 0) {
-		size_t k = n > BODY_BUF ? BODY_BUF : (size_t)n;
-		if (archive_write_data(t->a, t->buf, k) < 0)
-			return -1;
-		n -= (int64_t)k;
+	    (o->mtime_mode == SK_TAR_MTIME_CLAMP && h->mtime > o->mtime))
+		h->mtime = o->mtime;
+	if (h->type == '3' || h->type == '4') {
+		h->devmajor = major(st->st_rdev);
+		h->devminor = minor(st->st_rdev);
 	}
-	return 0;
+	h->xattrs = it->m.xattrs;
+	h->nxattrs = it->m.nxattrs;
+	h->acl_access = it->m.acl_access;
+	h->acl_default = it->m.acl_default;
+	if (h->type == '0')
+		h->size = st->st_size;
 }
 
-/* A body read here from the item's descriptor, exactly size bytes. */
+/* A body read here from the item's descriptor: exactly size bytes from
+ * off, padded with zeros when the file ends early or fails. */
 static int
-stream_body(sk_tar *t, struct tar_item *it, const char *path, int64_t size)
+stream_part(sk_tar *t, struct tar_item *it, const char *path, int64_t off,
+            int64_t size)
 {
-	int64_t left = size;
-
-	while (left > 0) {
-		size_t k = left > BODY_BUF ? BODY_BUF : (size_t)left;
-		ssize_t r = sk__read(it->fd, t->buf, k);
+	while (size > 0) {
+		size_t k = size > BODY_BUF ? BODY_BUF : (size_t)size;
+		ssize_t r = sk__pread(it->fd, t->buf, k, off);
 		if (r <= 0) {
 			sk__tar_warn(
 			    t, path, r < 0 ? errno : 0,
@@ -105,11 +258,12 @@ stream_body(sk_tar *t, struct tar_item *it, const char *path, int64_t size)
 			        ? "read error; the rest is stored as zeros"
 			        : "file shrank while read; padded with zeros");
 			it->finalcheck = 0;
-			return write_zeros(t, left);
+			return sk__tar_zeros(t, size);
 		}
-		if (archive_write_data(t->a, t->buf, (size_t)r) < 0)
+		if (sk__tar_out(t, t->buf, (size_t)r) < 0)
 			return -1;
-		left -= r;
+		off += r;
+		size -= r;
 		t->data += (uint64_t)r;
 		if (t->opt.tick)
 			t->opt.tick(t->opt.arg);
@@ -117,47 +271,79 @@ stream_body(sk_tar *t, struct tar_item *it, const char *path, int64_t size)
 	return 0;
 }
 
-/* The name looked up again after the body: the same file, unchanged? */
-static void
-final_check(sk_tar *t, const struct tar_item *it, const char *path)
+/* A regular file's body as the header says: read ahead, spliced, read
+ * here, or (sparse) its map and data parts.  0 or -1. */
+static int
+write_body(sk_tar *t, struct tar_item *it, const char *path,
+           const struct tar_head *h)
+{
+	if (h->sparse) {
+		if (sk__tar_out(t, t->mbuf.data, t->mbuf.len) < 0)
+			return -1;
+		for (size_t i = 0; i < it->m.nsparse; i++)
+			if (stream_part(t, it, path, it->m.sparse[2 * i],
+			                it->m.sparse[2 * i + 1]) < 0)
+				return -1;
+	} else if (it->data) {
+		if (sk__tar_out(t, it->data, it->len) < 0)
+			return -1;
+		t->data += it->len;
+	} else if (it->fd >= 0 && sk__tar_spliceable(t, h->size)) {
+		return sk__tar_splice_body(t, it, path, h->size);
+	} else if (it->fd >= 0) {
+		if (stream_part(t, it, path, 0, h->size) < 0)
+			return -1;
+	} else {
+		/* Not reached: a regular item has its body or its
+		 * descriptor.  The archive stays valid all the same. */
+		sk__tar_warn(t, path, EIO, "read error; stored as zeros");
+		if (sk__tar_zeros(t, h->size) < 0)
+			return -1;
+	}
+	return sk__tar_pad(t);
+}
+
+const char *
+sk__tar_check(const sk_tar *t, const struct tar_item *it)
 {
 	struct stat now;
 	const struct stat *was = &it->st;
 
 	if (fstatat(it->dir->fd, it->name, &now,
 	            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0)
-		return; /* removed since: what was stored was the file */
+		return NULL; /* removed since: what was stored was the file */
 	if (now.st_dev != was->st_dev || now.st_ino != was->st_ino)
-		sk__tar_warn(t, path, 0,
-		             "file replaced while read; stored as it was");
-	else if (now.st_size > was->st_size)
-		sk__tar_warn(t, path, 0,
-		             "file grew while read; stored as it was");
-	else if (now.st_size < was->st_size)
-		sk__tar_warn(t, path, 0,
-		             "file shrank while read; stored as it was");
-	else if (now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
-	         now.st_mtim.tv_nsec != was->st_mtim.tv_nsec ||
-	         now.st_ctim.tv_sec != was->st_ctim.tv_sec ||
-	         now.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
-		sk__tar_warn(t, path, 0, "file changed while read");
+		return "file replaced while read; stored as it was";
+	if (now.st_size > was->st_size)
+		return "file grew while read; stored as it was";
+	if (now.st_size < was->st_size)
+		return "file shrank while read; stored as it was";
+	if (now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != was->st_mtim.tv_nsec ||
+	    now.st_ctim.tv_sec != was->st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
+		return "file changed while read";
+	return NULL;
 }
 
-static int
-failed(sk_tar *t)
+void
+sk__tar_report_check(sk_tar *t, struct tar_item *it)
 {
-	if (!t->err)
-		t->err = archive_errno(t->a) ? archive_errno(t->a) : EIO;
-	return -1;
+	const char *path;
+
+	if (it->checked == NULL)
+		return;
+	if ((path = sk__tar_item_path(t, it)) != NULL)
+		sk__tar_warn(t, path, 0, it->checked);
+	it->checked = NULL;
 }
 
 int
 sk__tar_write_item(sk_tar *t, struct tar_item *it)
 {
-	struct archive_entry *e = it->e, *spare = NULL;
-	const char *path = sk__tar_item_path(t, it);
-	int64_t size;
-	int r;
+	const char *path = sk__tar_item_path(t, it), *why, *first;
+	struct tar_head h;
+	int nomem;
 
 	if (t->err)
 		return -1;
@@ -167,61 +353,66 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 	}
 	for (int i = 0; i < it->nnotes; i++)
 		sk__tar_warn(t, path, it->notes[i].err, it->notes[i].what);
-	if (it->skip || e == NULL)
+	if (it->skip)
 		return 0;
-	if (sk__tar_name(t, path) < 0) {
+	if (sk__tar_name(t, path, S_ISDIR(it->st.st_mode)) < 0) {
 		t->err = ENOMEM;
 		return -1;
 	}
-	archive_entry_copy_pathname(e, t->name);
-	override(t, e);
-	archive_entry_linkify(t->links, &e, &spare);
-	if (e == NULL)
-		return 0;
-	r = archive_write_header(t->a, e);
-	if (r == ARCHIVE_FATAL)
-		return failed(t);
-	if (r < ARCHIVE_WARN) {
-		sk__tar_warn(t, path, archive_errno(t->a),
-		             archive_error_string(t->a));
+	fields(t, it, &h);
+	if (!S_ISDIR(it->st.st_mode) && it->st.st_nlink > 1) {
+		first = link_target(t, &it->st, t->name, &nomem);
+		if (nomem) {
+			t->err = ENOMEM;
+			return -1;
+		}
+		if (first) {
+			h.type = '1';
+			h.link = first;
+			h.size = 0;
+		}
+	}
+	if (h.type == '0' && it->m.nsparse > 0) {
+		int64_t stored = 0;
+		for (size_t i = 0; i < it->m.nsparse; i++)
+			stored += it->m.sparse[2 * i + 1];
+		if (sk__tar_sparse_map(&t->mbuf, it->m.sparse, it->m.nsparse) <
+		    0) {
+			t->err = ENOMEM;
+			return -1;
+		}
+		h.sparse = 1;
+		h.realsize = it->st.st_size;
+		h.size = (int64_t)t->mbuf.len + stored;
+	}
+	if (sk__tar_head(&t->hbuf, t->opt.format, &h, &why) < 0) {
+		if (errno != EINVAL) {
+			t->err = ENOMEM;
+			return -1;
+		}
+		sk__tar_warn(t, path, 0, why);
 		return 0;
 	}
-	if (r == ARCHIVE_WARN)
-		sk__tar_warn(t, path, 0, archive_error_string(t->a));
+	if (why)
+		sk__tar_warn(t, path, 0, why);
+	if (sk__tar_out(t, t->hbuf.data, t->hbuf.len) < 0)
+		return -1;
 	t->files++;
 	if (t->opt.entry)
-		t->opt.entry(t->opt.arg, archive_entry_pathname(e));
+		t->opt.entry(t->opt.arg, t->name);
 	if (t->opt.tick)
 		t->opt.tick(t->opt.arg);
-	size = archive_entry_size(e);
-	if (size > 0 && it->data) {
-		if (archive_write_data(t->a, it->data, it->len) < 0)
-			return failed(t);
-		t->data += it->len;
-	} else if (size > 0 && it->fd >= 0) {
-		if (sk__tar_spliceable(t, size) &&
-		    archive_entry_sparse_count(e) == 0) {
-			if (sk__tar_splice_body(t, it, path, size) < 0) {
-				if (!t->err)
-					t->err = errno ? errno : EIO;
-				return -1;
-			}
-		} else if (stream_body(t, it, path, size) < 0) {
-			return failed(t);
-		}
+	if (h.type == '0' && h.size > 0) {
+		if (write_body(t, it, path, &h) < 0)
+			return -1;
 		/* Done with a large file: its pages need not stay cached
 		 * for us (a backup should not push everything else out). */
-		if (size >= (1 << 20))
+		if (it->fd >= 0 && h.size >= (1 << 20))
 			posix_fadvise(it->fd, 0, 0, POSIX_FADV_DONTNEED);
-	} else if (size > 0) {
-		/* Not reached: a regular item has its body or its
-		 * descriptor.  The archive stays valid all the same. */
-		sk__tar_warn(t, path, EIO, "read error; stored as zeros");
-		if (write_zeros(t, size) < 0)
-			return failed(t);
-		return 0;
 	}
-	if (it->finalcheck && archive_entry_hardlink(e) == NULL)
-		final_check(t, it, path);
+	/* The look-up by name that tells a change since the read: the
+	 * caller does it (or has an I/O thread do it) now that the entry is
+	 * out. */
+	it->needcheck = it->finalcheck && h.type == '0';
 	return 0;
 }

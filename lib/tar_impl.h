@@ -12,11 +12,14 @@
  *                   gathered and a small body read into memory
  *   tar_pool.c      the read-ahead: I/O threads making the next items
  *                   ready, within a budget of memory and descriptors
- *   tar_entry.c     one entry written: header, body that matches it,
- *                   changed-while-read checks
- *   tar_output.c    libarchive's write callback, blocking, and the
+ *   tar_entry.c     one entry written: header fields, hardlinks, owner
+ *                   names, a body that matches the header, the look-up
+ *                   that tells a change since the read
+ *   tar_header.c    a header's bytes: ustar, pax (restricted), GNU
+ *   tar_output.c    gathering, blocking, the end marker, and the
  *                   zero-copy path for plain tar into a pipe
- *   tar_compress.c  the format and the compressor set-up
+ *   tar_compress.c  the compressors (zstd here; gzip, bzip2, xz through
+ *                   libarchive's filters)
  *   tar_stream.c    the archive as a producer stream
  *
  * The walk runs on its own thread when there is read-ahead (a lister),
@@ -48,9 +51,62 @@ struct tar_dir {
 	int fd;      /* -1 while closed */
 	dev_t dev;
 	ino_t ino;
+	int empties;    /* the last regular file read here was empty: stat
+	                 * before opening (atomic; a hint, not a rule) */
 	char *path;     /* as given, plus the components below it */
 	size_t nameoff; /* its last component in path */
 	char *names;    /* its listing (the items' names point here) */
+};
+
+/* A growable byte buffer. */
+struct tar_buf {
+	char *data;
+	size_t len, cap;
+};
+
+struct tar_xattr {
+	char *name;
+	char *value;
+	size_t len;
+};
+
+/* An item's metadata beyond its stat, gathered by tar_read.c. */
+struct tar_meta {
+	char *link; /* a symbolic link's target */
+	struct tar_xattr *xattrs;
+	size_t nxattrs;
+	char *acl_access, *acl_default; /* SCHILY.acl text */
+	int64_t *sparse;                /* offset, length of each data part */
+	size_t nsparse;
+};
+
+/* What one header says (tar_header.c). */
+struct tar_head {
+	const char *name; /* stored name; a directory gets its '/' there */
+	const char *link; /* symlink or hardlink target, or NULL */
+	char type;        /* '0' '1' '2' '3' '4' '5' '6', or 'D' (GNU) */
+	mode_t mode;
+	int64_t uid, gid;
+	const char *uname, *gname; /* or NULL */
+	int64_t size;              /* the body's bytes as stored */
+	int64_t mtime;
+	unsigned devmajor, devminor;
+	const struct tar_xattr *xattrs;
+	size_t nxattrs;
+	const char *acl_access, *acl_default;
+	int sparse;          /* pax sparse 1.0: the body starts with the map */
+	int64_t realsize;    /* the file's size, holes included */
+	const char *dumpdir; /* GNU incremental: the directory's contents */
+	size_t dumpdirlen;
+};
+
+/* Memory for bodies read ahead by one thread (tar_ring.c). */
+struct tar_ring {
+	struct sk_tar *t; /* whose (the thread's start argument) */
+	char *mem;
+	size_t cap;
+	uint64_t head; /* handed out: the owning thread's */
+	uint64_t tail; /* given back: the writer's (atomic) */
 };
 
 /* What an item is waiting for. */
@@ -84,40 +140,66 @@ struct tar_item {
 	unsigned char finalcheck; /* compare with the name at write time */
 	unsigned char retry;      /* out of descriptors: the writer retries */
 	unsigned char heldfd;     /* fd counts against the pool's maxfds */
+	unsigned char needcheck;  /* written: look its name up again */
+	unsigned char checkstate; /* 0, 1 queued, 2 taken, 3 done */
+	const char *checked;      /* what the look-up found, or NULL */
 	struct stat st;
-	struct archive_entry *e; /* the metadata, once ready */
-	int fd;                  /* body still to read from here, or -1 */
-	char *data;              /* or the whole body, read ahead */
-	size_t len;              /* its length */
-	size_t cap;              /* what was allocated for it */
-	size_t reserved;         /* budget bytes held by data */
+	struct tar_meta m;     /* the rest of its metadata, once ready */
+	int fd;                /* body still to read from here, or -1 */
+	char *data;            /* or the whole body, read ahead */
+	size_t len;            /* its length */
+	struct tar_ring *ring; /* where data came from */
+	uint64_t rend;         /* what to give back to it */
+	size_t reserved;       /* budget bytes held by data */
 	int nnotes;
 	struct tar_note notes[2];
 };
 
-/* The read-ahead: items between the walk, the I/O threads and the writer. */
+/* The read-ahead: items between the walk, the I/O threads and the writer
+ * (tar_pool.c).  Fields marked atomic are also read without the lock. */
 struct tar_pool {
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* items to make ready, or the end */
-	pthread_cond_t ready; /* the head item became ready */
+	pthread_cond_t work;  /* items to make ready or look up, or the end */
+	pthread_cond_t ready; /* an item the writer waits for is ready */
 	pthread_cond_t room;  /* the writer made room */
 	struct tar_item *head, *tail, *todo; /* todo: next NEW item */
 	size_t nitems, maxitems;
-	size_t budget, used; /* bytes of bodies read ahead */
+	size_t ahead, maxahead; /* taken by threads, not yet by the writer
+	                         * (atomic) */
+	size_t nnew;            /* NEW items no thread has taken */
+	/* Written items waiting for their look-up, in archive order;
+	 * ctodo: the next one no thread has taken. */
+	struct tar_item *chead, *ctail, *ctodo;
+	size_t nchecks, nctodo;
+	size_t budget, used; /* bytes of bodies read ahead (atomic) */
 	size_t maxfile;      /* bodies up to this are read ahead */
-	int fds, maxfds;     /* descriptors held by ready items */
-	uint64_t progress;   /* items written, for waiters */
+	int fds, maxfds;     /* descriptors held by ready items (atomic) */
+	uint64_t progress;   /* items written (atomic) */
+	uint64_t live;       /* items made and not yet done (atomic) */
+	int idle;            /* I/O threads waiting for work (atomic) */
+	int starved;         /* some wait because of a bound (atomic) */
+	int writer_waits;    /* the writer waits (atomic) */
+	int lister_waits;    /* the lister waits: 1 for room in the queue,
+	                      * 2 for any item to be done (atomic) */
 	int nthreads;
 	pthread_t *threads;
-	int stop;      /* the run is over: threads return */
-	int walk_done; /* the lister has queued its last item */
+	struct tar_ring *rings; /* one per thread */
+	struct tar_ring wring;  /* the writer's */
+	int stop;               /* the run is over: threads return (atomic) */
+	int walk_done;          /* the lister has queued its last item */
+	/* The lister's batch, not queued yet (its thread only). */
+	struct tar_item *bhead, *btail;
+	size_t bn;
+	/* The writer's: items taken, not returned yet; written items not
+	 * queued for their look-ups yet (its thread only). */
+	struct tar_item *whead, *wtail, *xhead, *xtail;
+	size_t xn;
 };
 
-struct tar_frame;
+struct tar_link;  /* tar_entry.c */
+struct tar_owner; /* tar_entry.c */
 
 struct sk_tar {
-	struct archive *a;
-	struct archive_entry_linkresolver *links;
 	struct sk_tar_options opt;
 	int fd; /* output, or -1 through the producer */
 	sk_producer *producer;
@@ -137,6 +219,14 @@ struct sk_tar {
 	 * as needed (the writer's; the walk has its own). */
 	char *name, *wpath;
 	size_t namecap, wpathcap;
+	/* Files with more than one link, stored once then as links; owner
+	 * names looked up once (tar_entry.c, the writer's). */
+	struct tar_link **links, *lastlink;
+	size_t nlinks, alinks;
+	struct tar_owner *owners;
+	size_t nowners, aowners;
+	struct tar_buf hbuf; /* the header being made */
+	struct tar_buf mbuf; /* a sparse map */
 	/* Leading parts removed from names, each reported once. */
 	char **prefixes;
 	size_t nprefixes;
@@ -162,16 +252,18 @@ struct sk_tar {
 	struct tar_pool pool;
 	int threads;   /* I/O threads; 0: none */
 	size_t budget; /* bytes of bodies read ahead */
-	/* zstd is compressed here, not by libarchive, for its threads. */
+	/* zstd is compressed here, for its threads; the others through
+	 * libarchive's filters (arc). */
 	ZSTD_CCtx *zc;
 	char *zbuf;
 	size_t zcap;
-	/* The fast path (plain tar into a pipe): libarchive unbuffered,
-	 * its writes coalesced here, bodies spliced from the files. */
+	struct archive *arc;
+	/* Output: gathered in obuf; pos counts the tar stream's bytes.  The
+	 * fast path (plain tar into a pipe) splices large bodies. */
 	int fast;
-	int discard; /* drop what libarchive writes (a spliced body's zeros) */
 	char *obuf;
-	size_t olen;
+	size_t olen, ocap;
+	uint64_t pos;
 };
 
 /* The walk's stack: a directory being walked and its listing. */
@@ -219,8 +311,9 @@ void sk__tar_dir_release(sk_tar *t, struct tar_dir *d);
 /* Closes one directory descriptor up the stack that no unwritten item
  * needs; 1 when it did. */
 int sk__tar_dir_close_one(sk_tar *t);
-/* Makes room for one more directory descriptor, as far as it can. */
-void sk__tar_dir_room(sk_tar *t);
+/* Makes room for one more directory descriptor, as far as it can; the
+ * walk holds held items of its own meanwhile. */
+void sk__tar_dir_room(sk_tar *t, uint64_t held);
 /* The walk comes back to frame pf from child: pf's descriptor again,
  * checked.  0, or -1 when the directory has moved. */
 int sk__tar_dir_reopen(sk_tar *t, struct tar_frame *pf, struct tar_dir *child);
@@ -236,18 +329,37 @@ void sk__tar_warn(sk_tar *t, const char *path, int err, const char *what);
 
 /* tar_names.c */
 /* The stored name of path (GNU tar's rule: leading "/" and everything up
- * to a last ".." removed; literal otherwise), into t->name.  0 or -1. */
-int sk__tar_name(sk_tar *t, const char *path);
+ * to a last ".." removed; literal otherwise; a directory's with a slash
+ * at the end), into t->name.  0 or -1. */
+int sk__tar_name(sk_tar *t, const char *path, int dir);
 /* Whether the walk should skip name (a component) at path. */
 int sk__tar_excluded(const sk_tar *t, const char *name, const char *path);
 
+/* tar_header.c */
+/* The header bytes of h in format, into b (replaced).  0, or -1: ENOMEM,
+ * or EINVAL with *why when the format cannot hold h (ustar).  *why may
+ * also be set on success: a warning (a name stored as raw bytes). */
+int sk__tar_head(struct tar_buf *b, int format, const struct tar_head *h,
+                 const char **why);
+/* The map that starts a pax sparse 1.0 body, padded, into b. */
+int sk__tar_sparse_map(struct tar_buf *b, const int64_t *map, size_t n);
+
 /* tar_compress.c */
-int sk__tar_setup(sk_tar *t);
-int sk__tar_zstd(sk_tar *t, const void *buf, size_t n, int end);
+int sk__tar_compress_open(sk_tar *t);
+int sk__tar_compress(sk_tar *t, const void *buf, size_t n);
+int sk__tar_compress_end(sk_tar *t);
 void sk__tar_compress_free(sk_tar *t);
 
 /* tar_output.c */
 int sk__tar_output_open(sk_tar *t);
+/* The end marker, the last record, the compressor's end.  0 or -1. */
+int sk__tar_output_close(sk_tar *t);
+/* Bytes of the tar stream, gathered; 0 or -1 (t->err). */
+int sk__tar_out(sk_tar *t, const void *buf, size_t n);
+int sk__tar_zeros(sk_tar *t, int64_t n);
+/* Zeros to the next 512-byte boundary. */
+int sk__tar_pad(sk_tar *t);
+/* To the destination (after the compressor). */
 int sk__tar_emit(sk_tar *t, const void *buf, size_t n);
 int sk__tar_flush(sk_tar *t);
 /* The body of an entry whose header was just written, spliced from fd;
@@ -257,21 +369,31 @@ int sk__tar_splice_body(sk_tar *t, struct tar_item *it, const char *path,
 /* Whether the body of size bytes takes the zero-copy path. */
 int sk__tar_spliceable(const sk_tar *t, int64_t size);
 
+/* tar_ring.c */
+int sk__tar_ring_init(struct tar_ring *r, size_t cap);
+void sk__tar_ring_fini(struct tar_ring *r);
+/* n contiguous bytes, or NULL when they do not fit now; *end is what to
+ * give back with sk__tar_ring_put once the body is written (in the order
+ * they were got). */
+char *sk__tar_ring_get(struct tar_ring *r, size_t n, uint64_t *end);
+void sk__tar_ring_put(struct tar_ring *r, uint64_t end);
+
 /* tar_read.c */
-/* Makes a NEW item ready: opens, stats, gathers metadata with disk (a
- * reader of the calling thread's), and reads a body of up to maxread
- * bytes.  Never fails: problems become notes or skip; out of descriptors
- * with can_defer, it sets retry and leaves the item to the writer. */
-void sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive *disk,
-                     size_t maxread, int can_defer);
-/* A metadata reader with t's behaviour flags; NULL on no memory. */
+/* Makes a NEW item ready: opens, stats, gathers metadata (*disk: the
+ * calling thread's ACL reader, made when first needed), and reads a body
+ * of up to maxread bytes.  Never fails: problems become notes or skip;
+ * out of descriptors with can_defer, it sets retry and leaves the item to
+ * the writer. */
+void sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
+                     struct tar_ring *ring, int can_defer);
+/* libarchive's disk reader, for ACLs; NULL on no memory. */
 struct archive *sk__tar_disk_new(const sk_tar *t);
 void sk__tar_note(struct tar_item *it, int err, const char *what);
-/* Builds the entry of what it->st describes, opened as fd, or when fd is
- * -1 named name in dfd (AT_FDCWD: an argument).  0, or -1 with it->skip
- * and a note. */
-int sk__tar_entry_at(sk_tar *t, struct tar_item *it, struct archive *disk,
-                     int dfd, const char *name, int fd);
+/* The metadata of what it->st describes (a directory the walk opened),
+ * opened as fd, or when fd is -1 named name in dfd (AT_FDCWD: an
+ * argument).  0, or -1 with it->skip and a note. */
+int sk__tar_meta_at(sk_tar *t, struct tar_item *it, struct archive **disk,
+                    int dfd, const char *name, int fd);
 /* Frees what an item holds (not its directory references). */
 void sk__tar_item_clear(struct tar_item *it);
 
@@ -279,8 +401,15 @@ void sk__tar_item_clear(struct tar_item *it);
 /* dir and name joined by one slash (none when dir ends with one), into
  * *buf of *cap bytes, grown as needed; NULL on no memory. */
 char *sk__tar_join(char **buf, size_t *cap, const char *dir, const char *name);
-/* Writes a ready item; 0, or -1 when the archive failed (t->err). */
+void sk__tar_links_free(sk_tar *t);
+/* Writes a ready item; 0, or -1 when the archive failed (t->err).  Sets
+ * it->needcheck when its name is to be looked up again. */
 int sk__tar_write_item(sk_tar *t, struct tar_item *it);
+/* The look-up after a regular file's entry: NULL when the name still is
+ * the file as read, else what changed (for a warning).  Any thread. */
+const char *sk__tar_check(const sk_tar *t, const struct tar_item *it);
+/* Reports what sk__tar_check found, on the writer's thread. */
+void sk__tar_report_check(sk_tar *t, struct tar_item *it);
 /* The full path of an item, for messages, into a buffer of the walk. */
 const char *sk__tar_item_path(sk_tar *t, const struct tar_item *it);
 
@@ -292,17 +421,29 @@ void sk__tar_walk_free(sk_tar *t);
 
 /* tar_pool.c */
 int sk__tar_pool_start(sk_tar *t);
-/* Queues an item (the walk); waits for room.  0, or -1 when stopped. */
+/* Queues an item (the walk), in batches; waits for room.  0, or -1 when
+ * stopped (the item is then dropped).  flush queues the batch now: the
+ * walk calls it before anything that may block. */
 int sk__tar_pool_put(sk_tar *t, struct tar_item *it);
+int sk__tar_pool_flush(sk_tar *t);
+/* Reserves n bytes of the budget for a body read ahead; 1 when granted. */
+int sk__tar_pool_reserve(sk_tar *t, size_t n);
+/* Counts one more descriptor held for the writer; 1 when allowed. */
+int sk__tar_pool_hold_fd(sk_tar *t);
 /* Takes the next item in order, ready; NULL at the end of the walk. */
 struct tar_item *sk__tar_pool_take(sk_tar *t);
 /* Gives back what a written item held (budget, descriptors). */
 void sk__tar_pool_done(sk_tar *t, struct tar_item *it);
+/* A written item: its look-up (by an I/O thread when there are any) and
+ * then sk__tar_pool_done; the warnings of looked-up items are reported
+ * in order.  With wait, returns only when every look-up is reported. */
+void sk__tar_pool_written(sk_tar *t, struct tar_item *it);
+void sk__tar_pool_checks(sk_tar *t, int wait);
 /* The walk has queued everything (or failed). */
 void sk__tar_pool_walk_end(sk_tar *t);
-/* Waits until a directory descriptor may be closed or no item is
- * pending; for the walk when it runs out of descriptors. */
-void sk__tar_pool_wait_room(sk_tar *t);
+/* Waits until some item was done, or none is left but the held ones the
+ * walk has in hand; for the walk when it runs out of descriptors. */
+void sk__tar_pool_wait_room(sk_tar *t, uint64_t held);
 void sk__tar_pool_stop(sk_tar *t);
 void sk__tar_pool_free(sk_tar *t);
 

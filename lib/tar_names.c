@@ -47,7 +47,7 @@ say_prefix(sk_tar *t, const char *prefix, size_t n)
 }
 
 int
-sk__tar_name(sk_tar *t, const char *path)
+sk__tar_name(sk_tar *t, const char *path, int dir)
 {
 	const char *p, *keep = path;
 	size_t n;
@@ -69,10 +69,10 @@ sk__tar_name(sk_tar *t, const char *path)
 	if (*keep == '\0')
 		keep = "."; /* the top itself: "./" once made a directory */
 	n = strlen(keep);
-	if (n + 1 > t->namecap) {
+	if (n + 2 > t->namecap) {
 		size_t cap = t->namecap ? t->namecap : 256;
 		char *nb;
-		while (cap < n + 1)
+		while (cap < n + 2)
 			cap *= 2;
 		if ((nb = realloc(t->name, cap)) == NULL)
 			return -1;
@@ -80,6 +80,11 @@ sk__tar_name(sk_tar *t, const char *path)
 		t->namecap = cap;
 	}
 	memcpy(t->name, keep, n + 1);
+	/* A directory's name ends with a slash, as GNU tar stores it. */
+	if (dir && t->name[n - 1] != '/') {
+		t->name[n] = '/';
+		t->name[n + 1] = '\0';
+	}
 	return 0;
 }
 

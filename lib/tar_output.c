@@ -1,9 +1,9 @@
 /*
- * tar_output.c - where the archive's bytes go: libarchive's write
- * callback, through the compressor when it is ours, to a descriptor or a
- * producer queue; and the zero-copy path for a plain archive into a pipe,
- * where libarchive writes headers unbuffered, they are gathered here, and
- * large bodies are spliced from their files.
+ * tar_output.c - where the archive's bytes go: gathered into blocks of
+ * 128 KiB (or whole records of the blocking factor), through the
+ * compressor when there is one, to a descriptor or a producer queue.
+ * For a plain archive into a pipe, large bodies are spliced from their
+ * files between the gathered headers (the zero-copy path).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,8 @@
 /* Bodies smaller than this are copied: a splice costs more than it saves. */
 #define FAST_MIN (64 * 1024)
 
+static const char zeros[512];
+
 int
 sk__tar_emit(sk_tar *t, const void *buf, size_t n)
 {
@@ -30,67 +32,98 @@ sk__tar_emit(sk_tar *t, const void *buf, size_t n)
 	return 0;
 }
 
+/* The gathered bytes to the compressor or the destination. */
+static int
+sink(sk_tar *t, const void *buf, size_t n)
+{
+	int r = t->zc || t->arc ? sk__tar_compress(t, buf, n)
+	                        : sk__tar_emit(t, buf, n);
+
+	if (r < 0 && !t->err)
+		t->err = errno ? errno : EIO;
+	return r;
+}
+
 int
 sk__tar_flush(sk_tar *t)
 {
 	size_t n = t->olen;
 
 	t->olen = 0;
-	return n ? sk__tar_emit(t, t->obuf, n) : 0;
+	return n ? sink(t, t->obuf, n) : 0;
 }
 
-/* The fast path's output: small writes gathered into one. */
-static int
-gather(sk_tar *t, const void *buf, size_t n)
+int
+sk__tar_out(sk_tar *t, const void *buf, size_t n)
 {
-	if (t->discard)
-		return 0;
-	if (t->olen + n > OBUF && sk__tar_flush(t) < 0)
-		return -1;
-	if (n >= OBUF)
-		return sk__tar_emit(t, buf, n);
-	memcpy(t->obuf + t->olen, buf, n);
-	t->olen += n;
+	const char *p = buf;
+
+	t->pos += n;
+	while (n > 0) {
+		size_t k = t->ocap - t->olen;
+		if (k > n)
+			k = n;
+		memcpy(t->obuf + t->olen, p, k);
+		t->olen += k;
+		p += k;
+		n -= k;
+		if (t->olen == t->ocap && sk__tar_flush(t) < 0)
+			return -1;
+	}
 	return 0;
 }
 
-static la_ssize_t
-tar_write(struct archive *a, void *ctx, const void *buf, size_t n)
+int
+sk__tar_zeros(sk_tar *t, int64_t n)
 {
-	sk_tar *t = ctx;
-	int r = t->zc     ? sk__tar_zstd(t, buf, n, 0)
-	        : t->fast ? gather(t, buf, n)
-	                  : sk__tar_emit(t, buf, n);
-
-	if (r < 0) {
-		t->err = errno;
-		archive_set_error(a, errno, "%s", strerror(errno));
-		return -1;
+	while (n > 0) {
+		size_t k = n > (int64_t)sizeof zeros ? sizeof zeros : (size_t)n;
+		if (sk__tar_out(t, zeros, k) < 0)
+			return -1;
+		n -= (int64_t)k;
 	}
-	return (la_ssize_t)n;
+	return 0;
+}
+
+int
+sk__tar_pad(sk_tar *t)
+{
+	return sk__tar_zeros(t, (int64_t)((512 - t->pos % 512) % 512));
 }
 
 int
 sk__tar_output_open(sk_tar *t)
 {
 	struct stat st;
+	size_t rec = t->opt.blocking > 0 ? (size_t)t->opt.blocking * 512 : 0;
 
+	/* Whole records of the blocking factor at a time. */
+	t->ocap = rec ? (OBUF / rec > 0 ? OBUF / rec * rec : rec) : OBUF;
+	if ((t->obuf = malloc(t->ocap)) == NULL)
+		return -1;
 	if (t->fd >= 0 && fstat(t->fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-	    t->opt.compress == SK_TAR_PLAIN && t->opt.blocking == 0) {
-		if ((t->obuf = malloc(OBUF)) == NULL)
-			return -1;
+	    t->opt.compress == SK_TAR_PLAIN && rec == 0) {
 		t->fast = 1;
 		sk_pipe_grow(t->fd, (size_t)1 << 20);
 	}
-	if ((t->a = archive_write_new()) == NULL)
+	return sk__tar_compress_open(t);
+}
+
+int
+sk__tar_output_close(sk_tar *t)
+{
+	size_t rec = t->opt.blocking > 0 ? (size_t)t->opt.blocking * 512 : 0;
+
+	/* The end marker: two zero blocks; with a blocking factor, the last
+	 * record filled up. */
+	if (sk__tar_zeros(t, 1024) < 0 ||
+	    (rec &&
+	     sk__tar_zeros(t, (int64_t)((rec - t->pos % rec) % rec)) < 0) ||
+	    sk__tar_flush(t) < 0)
 		return -1;
-	if (sk__tar_setup(t) < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (archive_write_open2(t->a, t, NULL, tar_write, NULL, NULL) !=
-	    ARCHIVE_OK) {
-		errno = t->err ? t->err : EIO;
+	if (sk__tar_compress_end(t) < 0) {
+		if (!t->err)
+			t->err = errno;
 		return -1;
 	}
 	return 0;
@@ -106,16 +139,10 @@ int
 sk__tar_splice_body(sk_tar *t, struct tar_item *it, const char *path,
                     int64_t size)
 {
-	static const char zeros[512];
-	int64_t left = size, pad = (512 - size % 512) % 512;
+	int64_t left = size;
 	loff_t off = 0;
-	int r;
 
-	/* libarchive has the header; its zeros for the body are dropped. */
-	t->discard = 1;
-	r = archive_write_finish_entry(t->a);
-	t->discard = 0;
-	if (r == ARCHIVE_FATAL || sk__tar_flush(t) < 0)
+	if (sk__tar_flush(t) < 0)
 		return -1;
 	while (left > 0) {
 		ssize_t n = splice(it->fd, &off, t->fd, NULL,
@@ -124,6 +151,7 @@ sk__tar_splice_body(sk_tar *t, struct tar_item *it, const char *path,
 		if (n > 0) {
 			left -= n;
 			t->written += (uint64_t)n;
+			t->pos += (uint64_t)n;
 			t->data += (uint64_t)n;
 			if (t->opt.tick)
 				t->opt.tick(t->opt.arg);
@@ -141,14 +169,10 @@ sk__tar_splice_body(sk_tar *t, struct tar_item *it, const char *path,
 		             n < 0 ? "read error; the rest is stored as zeros"
 		                   : "file shrank while read; padded with "
 		                     "zeros");
-		pad += left;
+		it->finalcheck = 0;
+		if (sk__tar_zeros(t, left) < 0)
+			return -1;
 		left = 0;
 	}
-	while (pad > 0) {
-		size_t k = pad > 512 ? 512 : (size_t)pad;
-		if (gather(t, zeros, k) < 0)
-			return -1;
-		pad -= (int64_t)k;
-	}
-	return 0;
+	return sk__tar_pad(t);
 }

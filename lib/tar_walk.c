@@ -24,10 +24,10 @@
 #include "tar_impl.h"
 
 /* The metadata reader of the thread the walk runs on. */
-static struct archive *
-wdisk(const sk_tar *t)
+static struct archive **
+wdisk(sk_tar *t)
 {
-	return t->threads > 0 && !t->dry ? t->walk_disk : t->disk;
+	return t->threads > 0 && !t->dry ? &t->walk_disk : &t->disk;
 }
 
 static struct tar_item *
@@ -45,11 +45,10 @@ item_new(sk_tar *t, struct tar_dir *d, const char *name, unsigned char dtype)
 	it->dtype = dtype;
 	it->state = ITEM_NEW;
 	if (d) {
-		sk__tar_lock(t);
-		d->refs++;
-		d->pending++;
-		sk__tar_unlock(t);
+		__atomic_add_fetch(&d->refs, 1, __ATOMIC_SEQ_CST);
+		__atomic_add_fetch(&d->pending, 1, __ATOMIC_SEQ_CST);
 	}
+	__atomic_add_fetch(&t->pool.live, 1, __ATOMIC_SEQ_CST);
 	return it;
 }
 
@@ -59,8 +58,10 @@ note_item(sk_tar *t, const char *path, int err, const char *what)
 {
 	struct tar_item *it = item_new(t, NULL, "", DT_UNKNOWN);
 
-	if (it == NULL || (it->ownpath = strdup(path)) == NULL) {
-		free(it);
+	if (it == NULL)
+		return NULL;
+	if ((it->ownpath = strdup(path)) == NULL) {
+		sk__tar_pool_done(t, it);
 		t->walk_err = ENOMEM;
 		return NULL;
 	}
@@ -105,14 +106,16 @@ emit(sk_tar *t, struct tar_item *it, int here)
 	if (t->dry) {
 		count(t, it);
 	} else if (t->threads > 0 && !here) {
-		if (sk__tar_pool_put(t, it) == 0)
-			return 0;
-		r = -1;
+		return sk__tar_pool_put(t, it); /* it owns it, failing too */
 	} else {
 		if (it->state == ITEM_NEW)
-			sk__tar_prepare(t, it, t->disk, t->pool.maxfile, 0);
+			sk__tar_prepare(t, it, &t->disk, &t->pool.wring, 0);
 		it->state = ITEM_READY;
 		r = sk__tar_write_item(t, it);
+		if (r == 0 && it->needcheck) {
+			it->checked = sk__tar_check(t, it);
+			sk__tar_report_check(t, it);
+		}
 	}
 	sk__tar_pool_done(t, it);
 	return r;
@@ -162,6 +165,10 @@ push(sk_tar *t, struct tar_dir *d)
 	f = &t->stack[t->depth++];
 	memset(f, 0, sizeof *f);
 	f->d = d;
+	/* What is made so far goes to the threads before a listing that
+	 * may wait for the disk. */
+	if (sk__tar_pool_flush(t) < 0)
+		return -1;
 	r = sk__tar_dir_list(t, d, f);
 	if (r == -1) {
 		t->walk_err = ENOMEM;
@@ -196,7 +203,7 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 	}
 	it->dtype = DT_DIR;
 	it->state = ITEM_READY;
-	if (!t->dry && sk__tar_entry_at(t, it, wdisk(t), -1, "", fd) < 0) {
+	if (!t->dry && sk__tar_meta_at(t, it, wdisk(t), -1, "", fd) < 0) {
 		close(fd);
 		return emit(t, it, 0);
 	}
@@ -232,8 +239,10 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 {
 	int fd, err;
 
+	if (sk__tar_pool_flush(t) < 0)
+		return -1;
 	for (int tries = 0;; tries++) {
-		sk__tar_dir_room(t);
+		sk__tar_dir_room(t, 1); /* it, in hand */
 		fd = openat(f->d->fd, it->name,
 		            SK_TAR_DIRFLAGS | sk__tar_nofollow(t));
 		if (fd >= 0)
@@ -245,7 +254,7 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 		/* Out of descriptors: wait for the writer once, then try
 		 * again with what it gave back. */
 		if (t->threads > 0)
-			sk__tar_pool_wait_room(t);
+			sk__tar_pool_wait_room(t, 1);
 		sk__tar_dir_close_one(t);
 	}
 	if (err == ENOTDIR || err == ELOOP || err == ENOENT) {
@@ -264,7 +273,7 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 	}
 	it->state = ITEM_READY;
 	if (t->dry ||
-	    sk__tar_entry_at(t, it, wdisk(t), f->d->fd, it->name, -1) == 0)
+	    sk__tar_meta_at(t, it, wdisk(t), f->d->fd, it->name, -1) == 0)
 		sk__tar_note(it, err, "cannot read directory");
 	return emit(t, it, 0);
 }
@@ -348,13 +357,7 @@ lister(void *arg)
 {
 	sk_tar *t = arg;
 
-	if (t->walk_disk == NULL &&
-	    (t->walk_disk = sk__tar_disk_new(t)) == NULL) {
-		close(t->walk_fd);
-		t->walk_err = ENOMEM;
-	} else {
-		(void)walk_dir(t, t->walk_fd, &t->walk_st);
-	}
+	(void)walk_dir(t, t->walk_fd, &t->walk_st);
 	sk__tar_pool_walk_end(t);
 	return NULL;
 }
@@ -415,8 +418,13 @@ write_queue(sk_tar *t)
 			/* Stop the walk; what is queued is dropped. */
 			sk__tar_pool_stop(t);
 		}
-		sk__tar_pool_done(t, it);
+		if (r == 0 && it->needcheck)
+			sk__tar_pool_written(t, it);
+		else
+			sk__tar_pool_done(t, it);
+		sk__tar_pool_checks(t, 0);
 	}
+	sk__tar_pool_checks(t, 1);
 	return r;
 }
 
@@ -454,7 +462,7 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 		it->toppath = path;
 		it->st = st;
 		it->state = ITEM_READY;
-		if (sk__tar_entry_at(t, it, t->disk, dirfd, path, -1) == 0)
+		if (sk__tar_meta_at(t, it, &t->disk, dirfd, path, -1) == 0)
 			sk__tar_note(it, e, "cannot read directory");
 		return emit(t, it, 1);
 	}

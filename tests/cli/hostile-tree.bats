@@ -112,7 +112,7 @@ PY
 		# bytes (hdrcharset=BINARY), and said so.
 		if [ $fmt = pax ]; then
 			assert_equal "$status" 1
-			[[ $stderr == *"bad"*"utf8: Can't translate pathname"* ]]
+			[[ $stderr == *"bad"*"utf8: name is not UTF-8: stored as bytes (hdrcharset=BINARY)"* ]]
 		else
 			[ "$status" -eq 0 ] || { echo "$fmt: $stderr"; false; }
 		fi

@@ -343,10 +343,14 @@ failing_output_and_missing_input_are_reported(void)
 	char path[512];
 
 	CHECK(t != NULL);
+	/* Output is gathered: a small tree fails at the latest when the
+	 * archive is closed, with the writer's errno. */
 	errno = 0;
-	CHECK_EQ(sk_tar_add(t, tree), -1);
-	CHECK_EQ(errno, ENOSPC);
+	if (sk_tar_add(t, tree) == -1)
+		CHECK_EQ(errno, ENOSPC);
+	errno = 0;
 	CHECK_EQ(sk_tar_close(t, NULL), -1);
+	CHECK_EQ(errno, ENOSPC);
 	close(full);
 	int fd = tmpfd();
 	struct sk_tar_options o = {.warn = on_warn};
