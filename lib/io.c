@@ -55,6 +55,13 @@ sk__pread(int fd, void *buf, size_t n, int64_t off)
 	}
 }
 
+int
+sk__write_errno(int e)
+{
+	return e == EPIPE || e == ECONNRESET || e == ENOSPC || e == EDQUOT ||
+	       e == EFBIG;
+}
+
 SK_API int
 sk_write_all(int fd, const void *buf, size_t n)
 {

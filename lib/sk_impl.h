@@ -27,8 +27,14 @@ struct sk_ops {
 	/* See sk_fileno/sk_advance.  Fallback: ENOTSUP. */
 	int (*fileno)(sk_stream *s, int64_t *off, int64_t *limit);
 	int (*advance)(sk_stream *s, int64_t k);
-	/* See sk_section_open.  Fallback: ENOTSUP. */
+	/* See sk_section_open.  Fallback: ENOTSUP.  Called with (0, 0)
+	 * after the end, for an empty section. */
 	sk_stream *(*section)(sk_stream *s, int64_t off, int64_t len);
+	/* 1 when section can succeed now, 0 when it would say ENOTSUP (see
+	 * sk_can_section); never reads.  Fallback: 1 when there is a
+	 * section operation, so only kinds whose sections depend on what
+	 * they wrap (a descriptor that may be a pipe) need one. */
+	int (*can_section)(sk_stream *s);
 	/* Copy up to max (SK_UNKNOWN: all) bytes to dst; count or -1, and on
 	 * -1 *rerr is set when reading failed.  Fallback: buffered loop. */
 	int64_t (*copy)(sk_stream *s, int dst, int64_t max, int *rerr);
@@ -44,8 +50,19 @@ struct sk_stream {
 /* Fills the common head. */
 void sk__init(sk_stream *s, const struct sk_ops *ops);
 
+/*
+ * Records errno as s's sticky error (EAGAIN and EINTR excepted; no errno
+ * at all becomes EIO) and returns -1.  stream.c keeps the sticky error and
+ * the end of stream; a public call made outside it (sk_readline) fails
+ * through this.
+ */
+int sk__fail(sk_stream *s);
+
+/* 0 when s may be used, else -1 with errno set to its sticky error. */
+int sk__check(const sk_stream *s);
+
 /* A read loop that copies up to max bytes of s into dst through a bounded
- * buffer: the fallback of the copy operation. */
+ * buffer: the fallback of the copy operation (stream.c). */
 int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
 
 /*
@@ -59,6 +76,13 @@ int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
  */
 int64_t sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
                     int *unsupported);
+
+/*
+ * Does errno e, from a call that both read and wrote, belong to the writing
+ * side (a closed reader, a full disk, a quota or file size limit)?  The one
+ * list every copying path uses to tell the two sides apart (io.c).
+ */
+int sk__write_errno(int e);
 
 /* Waits with poll(2) until fd is ready for events; 0 or -1. */
 int sk__wait(int fd, short events);

@@ -277,6 +277,12 @@ t_heap_bytes(void)
 {
 	return __sanitizer_get_current_allocated_bytes();
 }
+
+int
+t_sanitized(void)
+{
+	return 1;
+}
 #else
 size_t
 t_heap_bytes(void)
@@ -284,5 +290,11 @@ t_heap_bytes(void)
 	struct mallinfo2 m = mallinfo2();
 
 	return m.uordblks + m.hblkhd;
+}
+
+int
+t_sanitized(void)
+{
+	return 0;
 }
 #endif
