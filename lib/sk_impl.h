@@ -61,6 +61,12 @@ int sk__fail(sk_stream *s);
 /* 0 when s may be used, else -1 with errno set to its sticky error. */
 int sk__check(const sk_stream *s);
 
+/*
+ * Reads up to n bytes at offset off of s through a section, leaving s
+ * where it is: the count, short of n only at the end, or -1 (stream.c).
+ */
+ssize_t sk__read_at(sk_stream *s, void *buf, size_t n, int64_t off);
+
 /* A read loop that copies up to max bytes of s into dst through a bounded
  * buffer: the fallback of the copy operation (stream.c). */
 int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
@@ -90,6 +96,13 @@ int sk__wait(int fd, short events);
 /* A read(2) that retries EINTR and waits out EAGAIN. */
 ssize_t sk__read(int fd, void *buf, size_t n);
 ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
+
+/*
+ * The end of range r counted from the start, for a range whose positions
+ * do not count from the end: START+LENGTH made absolute (saturating), and
+ * never before the start (parse.c).
+ */
+int64_t sk__range_end(const struct sk_range *r);
 
 /* Creates an unnamed temporary file (O_TMPFILE, else mkstemp+unlink),
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */

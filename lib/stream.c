@@ -224,6 +224,25 @@ sk_can_section(sk_stream *s)
 	return s->ops->can_section ? s->ops->can_section(s) : 1;
 }
 
+ssize_t
+sk__read_at(sk_stream *s, void *buf, size_t n, int64_t off)
+{
+	sk_stream *sec = sk_section_open(s, off, (int64_t)n);
+	size_t got = 0;
+	int r, e;
+
+	if (sec == NULL)
+		return -1;
+	r = sk_read_full(sec, buf, n, &got);
+	e = errno;
+	sk_close(sec);
+	if (r < 0 && e != ENODATA) {
+		errno = e;
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
 int64_t
 sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr)
 {

@@ -758,6 +758,131 @@ int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
 int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                      int64_t *b);
 
+/* ------------------------------------------------------------------ */
+/* Ranges of a stream                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Serves ranges of any stream, in the order given, by the cheapest plan
+ * the stream allows (substream(1) is this and options):
+ *   SK_RANGES_SECTIONS  the stream allows sections and knows its length
+ *                       (files): each range is a section, reached without
+ *                       reading what lies before it;
+ *   SK_RANGES_ONE_PASS  the ranges go forward: what lies between them is
+ *                       skipped, never stored; byte ranges counted from
+ *                       the end come after the forward ones from a ring of
+ *                       their size (up to ring_max), and a last range that
+ *                       ends before the end holds that many bytes back;
+ *   SK_RANGES_SPOOL     otherwise: the stream goes into a spool (memory,
+ *                       then an unnamed file) only as far as the furthest
+ *                       range needs.
+ * Line ranges count lines ending with delim (a last line without it
+ * counts); out of order they are found through a line index (sk_lines)
+ * over the stream's sections or over the spool.  Ranges that run past the
+ * input are clamped, as sk_range_resolve() says, unless SK_RANGES_STRICT.
+ */
+typedef struct sk_ranges sk_ranges;
+
+#define SK_RANGES_LINES  0x1 /* positions count lines, not bytes */
+#define SK_RANGES_STRICT 0x2 /* a range past the end fails (ERANGE) */
+
+#define SK_RANGES_SECTIONS 1
+#define SK_RANGES_ONE_PASS 2
+#define SK_RANGES_SPOOL    3
+
+struct sk_ranges_config {
+	int flags;          /* SK_RANGES_LINES, SK_RANGES_STRICT */
+	int delim;          /* with SK_RANGES_LINES, the byte that ends a
+	                     * line: set it ('\n'; 0 is NUL) */
+	int64_t ring_max;   /* one pass keeps at most this many bytes from
+	                     * the end in memory; 0: 64 MiB */
+	size_t spool_mem;   /* the spool's memory before its file; 0: 8 MiB */
+	const char *tmpdir; /* the spool's file goes here; NULL: $TMPDIR,
+	                     * then /tmp; copied */
+};
+
+/*
+ * Plans the n ranges r (copied) of src, which it owns from the call on,
+ * also when it fails.  cfg may be NULL (bytes, not strict, the defaults).
+ * Reads nothing yet.  NULL with errno on failure (EINVAL for a bad
+ * configuration).
+ */
+sk_ranges *sk_ranges_open(sk_stream *src, const struct sk_range *r, size_t n,
+                          const struct sk_ranges_config *cfg);
+
+/* The plan chosen: SK_RANGES_SECTIONS, SK_RANGES_ONE_PASS or
+ * SK_RANGES_SPOOL. */
+int sk_ranges_plan(const sk_ranges *rs);
+
+/*
+ * The next range: sets *part to a stream of its bytes and returns 1; 0
+ * when every range has been served; -1 with errno on failure (ERANGE for
+ * a strict range past the end; see sk_ranges_failure).  The part is the
+ * object's: it stays valid until the next call or sk_ranges_close, and
+ * what it was not read of is passed over.  Call until 0: a strict range
+ * that the input ends inside, on one pass, fails at the next call (once
+ * its bytes have been given), and the last call leaves a stream with
+ * sections (a shared standard input) just after the last range served.
+ */
+int sk_ranges_next(sk_ranges *rs, sk_stream **part);
+
+/* What failed, from sk_ranges_failure(): reading the input (or memory to
+ * hold it); the spool, whose file could not be made or written (a full
+ * disk, ulimit -f); a strict range that ran past the input. */
+#define SK_RANGES_FAIL_INPUT    1
+#define SK_RANGES_FAIL_SPOOL    2
+#define SK_RANGES_FAIL_PAST_END 3
+
+/*
+ * After sk_ranges_next failed, or reading a part did (sk_error(part) !=
+ * 0), tells which side failed; 0 when nothing did.  For
+ * SK_RANGES_FAIL_PAST_END, *index is the range's index in r and *total the
+ * input's length in bytes or lines as far as it was counted (SK_UNKNOWN
+ * when it was not); either pointer may be NULL.
+ */
+int sk_ranges_failure(const sk_ranges *rs, size_t *index, int64_t *total);
+
+/* Frees rs, its part and its spool, and closes src.  0, or -1 with errno
+ * when closing src failed. */
+int sk_ranges_close(sk_ranges *rs);
+
+/*
+ * A line index over s, which must allow sections (sk_can_section; else
+ * NULL with ENOTSUP), borrowed: close the index first.  Lines end with
+ * delim; a last line without it counts.  Offsets and line numbers count
+ * from s's position now, which reading through the index never moves.
+ * The last line start found is kept, so lookups in ascending order cost
+ * one scan in all; lines from the end are found reading backwards from
+ * the end.  NULL with errno on failure.
+ */
+typedef struct sk_lines sk_lines;
+sk_lines *sk_lines_open(sk_stream *s, int delim);
+
+/*
+ * The offset where line k (from 0) starts; the length of s when s has k
+ * lines, and also when it has fewer: then *inside (when not NULL) is 0,
+ * else 1.  -1 with errno on failure.
+ */
+int64_t sk_lines_start(sk_lines *li, int64_t k, int *inside);
+
+/*
+ * The offset where the k-th line from the end starts (k = 0: the end of
+ * s); 0 when s has fewer than k lines, *inside then being 0.  -1 with
+ * errno on failure (ENODATA when s turned out shorter than its length).
+ */
+int64_t sk_lines_start_from_end(sk_lines *li, int64_t k, int *inside);
+
+/*
+ * Resolves the line range r into the byte offsets [*a, *b) of s, clamped
+ * like sk_range_resolve().  Returns 1 when r lay wholly inside s, 0 when
+ * it was clamped, -1 with errno on failure.
+ */
+int sk_lines_range(sk_lines *li, const struct sk_range *r, int64_t *a,
+                   int64_t *b);
+
+/* Frees the index (not s).  Returns 0. */
+int sk_lines_close(sk_lines *li);
+
 #ifdef __cplusplus
 }
 #endif
