@@ -20,6 +20,8 @@
 #endif
 
 #define DEFAULT_TIMEOUT 300
+/* A case's exit status that says it skipped (as automake's tests do). */
+#define SKIPPED 77
 
 int t_failed;
 
@@ -49,10 +51,19 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+t_skip(const char *why)
+{
+	printf("#   skipped: %s\n", why);
+	fflush(stdout);
+	exit(SKIPPED);
+}
+
 /*
  * Runs one case in a child process, its own process group, and waits for
  * it at most timeout seconds (then the group is killed).  Returns 1 when
- * it passed; otherwise 0, with why set when the checks alone do not say.
+ * it passed (why then says "SKIP" when it skipped); otherwise 0, with why
+ * set when the checks alone do not say.
  */
 static int
 run_case(const struct t_case *c, unsigned timeout, char *why, size_t whylen)
@@ -99,6 +110,10 @@ run_case(const struct t_case *c, unsigned timeout, char *why, size_t whylen)
 		sigtimedwait(&chld, NULL, &ts);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SKIPPED) {
+		snprintf(why, whylen, "SKIP");
+		return 1;
+	}
 	if (WIFSIGNALED(st))
 		snprintf(why, whylen, "killed by signal %d (%s)", WTERMSIG(st),
 		         strsignal(WTERMSIG(st)));
@@ -174,7 +189,7 @@ t_main(int argc, char *argv[], void (*setup)(void), void (*teardown)(void),
 		/* Case names are C identifiers: show them as words. */
 		for (p = cases[i].name; *p; p++)
 			putchar(*p == '_' ? ' ' : *p);
-		if (!ok && *why)
+		if (*why && (!ok || strcmp(why, "SKIP") == 0))
 			printf(" # %s", why);
 		putchar('\n');
 		fflush(stdout);

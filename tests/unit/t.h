@@ -69,6 +69,9 @@ unsigned char *t_read_all(void *stream, size_t step, size_t *len);
 /* Bytes the process has allocated with malloc and not freed, as the
  * allocator counts them (glibc's, or the sanitizer's under ASan). */
 size_t t_heap_bytes(void);
+/* Ends the running case as skipped (TAP "# SKIP why"): for a case that
+ * cannot run here, never for one that fails. */
+_Noreturn void t_skip(const char *why);
 /* 1 in a build with a sanitizer (ASan, TSan), which keeps its own heap
  * and reserves address space: a case that limits memory skips there. */
 int t_sanitized(void);
