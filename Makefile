@@ -153,7 +153,7 @@ check-sanitize: deps
 # ThreadSanitizer.
 check-tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump \
-	    build/tsan/tests/test_tar
+	    build/tsan/tests/test_tar build/tsan/tests/test_tar_walk
 	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 
 # Each libFuzzer harness for FUZZ_SECONDS, from the seed corpus in

@@ -126,7 +126,13 @@ usage(FILE *f)
 	    "      --zstd                 compress with zstd\n"
 	    "      --compress ALGO        gzip, bzip2, xz, zstd or none\n"
 	    "      --level N              compression level\n"
-	    "      --threads N            xz threads (default: one per core)\n"
+	    "      --threads N            compressor threads (default: one per "
+	    "core)\n"
+	    "      --io-threads N         threads reading files ahead (default "
+	    "8;\n"
+	    "                             0: none)\n"
+	    "      --read-ahead SIZE      memory for files read ahead "
+	    "(default 16M)\n"
 	    "  -b, --blocking-factor N    fixed records of N x 512 bytes\n"
 	    "      --exclude GLOB         skip matching names (a directory "
 	    "with\n"
@@ -233,6 +239,20 @@ on_tick(void *arg)
 	(void)arg;
 	if (since(&drawn) >= 0.2)
 		draw(0);
+}
+
+/* A -C: the directory dir, relative to at (the previous -C, or the
+ * working directory), as a descriptor; at is closed. */
+static int
+change_dir(int at, const char *dir)
+{
+	int fd = openat(at, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		err(EXIT_FATAL, "%s", dir);
+	if (at != AT_FDCWD)
+		close(at);
+	return fd;
 }
 
 static void
@@ -381,6 +401,8 @@ main(int argc, char *argv[])
 		O_COMPRESS,
 		O_LEVEL,
 		O_THREADS,
+		O_IOTHREADS,
+		O_READAHEAD,
 		O_EXCLUDE,
 		O_VCS,
 		O_NULL,
@@ -423,6 +445,8 @@ main(int argc, char *argv[])
 	    {"progress", optional_argument, NULL, O_PROGRESS},
 	    {"reproducible", no_argument, NULL, O_REPRO},
 	    {"sort", required_argument, NULL, O_SORT},
+	    {"io-threads", required_argument, NULL, O_IOTHREADS},
+	    {"read-ahead", required_argument, NULL, O_READAHEAD},
 	    {"threads", required_argument, NULL, O_THREADS},
 	    {"totals", no_argument, NULL, O_TOTALS},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -569,6 +593,22 @@ main(int argc, char *argv[])
 		case O_THREADS:
 			opt.threads = int_arg("--threads", optarg, 0, 1024);
 			break;
+		case O_IOTHREADS:
+			opt.io_threads =
+			    int_arg("--io-threads", optarg, 0, 256);
+			if (opt.io_threads == 0)
+				opt.io_threads = SK_TAR_NO_READAHEAD;
+			break;
+		case O_READAHEAD: {
+			int64_t v = size_arg("--read-ahead", optarg);
+			if (v < 4096 || (uint64_t)v > SIZE_MAX / 2)
+				usage_error(
+				    "invalid --read-ahead '%s': from 4K "
+				    "up",
+				    optarg);
+			opt.readahead = (size_t)v;
+			break;
+		}
 		case O_TOTALS:
 			totals = 1;
 			break;
@@ -626,23 +666,18 @@ main(int argc, char *argv[])
 	if (progress) {
 		/* The pre-scan: the same walk, nothing read.  Names from -T
 		 * cannot be read twice: then there is no total. */
-		int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int from_list = 0;
+		int at = AT_FDCWD, from_list = 0;
 		for (size_t i = 0; i < nitems; i++) {
-			if (items[i].path == NULL) {
-				if (chdir(items[i].dir) < 0)
-					break;
-			} else if (items[i].dir == NULL) {
+			if (items[i].path == NULL)
+				at = change_dir(at, items[i].dir);
+			else if (items[i].dir == NULL)
 				from_list = 1;
-			} else {
-				sk_tar_scan(items[i].path, &opt, &total_files,
-				            &total_data);
-			}
+			else if (sk_tar_scan(at, items[i].path, &opt,
+			                     &total_files, &total_data) < 0)
+				err(EXIT_FATAL, "%s", items[i].path);
 		}
-		if (here < 0 || fchdir(here) < 0)
-			err(EXIT_FATAL,
-			    "cannot return to the working directory");
-		close(here);
+		if (at != AT_FDCWD)
+			close(at);
 		if (from_list)
 			total_files = total_data = 0;
 		opt.tick = on_tick;
@@ -652,13 +687,13 @@ main(int argc, char *argv[])
 		err(EXIT_FATAL, "cannot start the archive");
 	{
 		/* -C takes effect where it stands, relative to the -C before
-		 * it, as in GNU tar. */
+		 * it, as in GNU tar; the process never changes directory. */
+		int at = AT_FDCWD;
 		for (size_t i = 0; i < nitems; i++) {
 			struct item *it = &items[i];
 			int r = 0;
 			if (it->path == NULL) { /* a -C */
-				if (chdir(it->dir) < 0)
-					err(EXIT_FATAL, "%s", it->dir);
+				at = change_dir(at, it->dir);
 				continue;
 			}
 			if (it->dir == NULL) { /* a -T */
@@ -667,28 +702,26 @@ main(int argc, char *argv[])
 				           add_path);
 				for (size_t j = first; j < nitems && r >= 0;
 				     j++)
-					r = sk_tar_add(t, items[j].path);
+					r = sk_tar_add_at(t, at, items[j].path);
 				nitems = first;
 				it = &items[i];
 			} else {
-				r = sk_tar_add(t, it->path);
+				r = sk_tar_add_at(t, at, it->path);
 			}
 			if (r < 0)
 				fatal(file ? file : "write error");
 			if (r > 0)
 				status = EXIT_WARNED;
 		}
+		if (at != AT_FDCWD)
+			close(at);
 	}
 	if (progress)
 		draw(1);
-	switch (sk_tar_close(t, &written)) {
-	case -1:
-		fatal(file ? file : "write error");
-		break;
-	case 1:
+	if (sk_tar_warned(t))
 		status = EXIT_WARNED;
-		break;
-	}
+	if (sk_tar_close(t, &written) < 0)
+		fatal(file ? file : "write error");
 	if (totals)
 		fprintf(stderr, "Total bytes written: %" PRIu64 " (%.1f MiB)\n",
 		        written, (double)written / 1048576.0);

@@ -126,7 +126,7 @@ sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
 			return done;
 		}
 	fail:
-		*rerr = !sk__write_errno(errno);
+		*rerr = !sk__write_side(errno);
 		return -1;
 	}
 	return done;

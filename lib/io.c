@@ -55,13 +55,6 @@ sk__pread(int fd, void *buf, size_t n, int64_t off)
 	}
 }
 
-int
-sk__write_errno(int e)
-{
-	return e == EPIPE || e == ECONNRESET || e == ENOSPC || e == EDQUOT ||
-	       e == EFBIG;
-}
-
 SK_API int
 sk_write_all(int fd, const void *buf, size_t n)
 {
@@ -134,4 +127,11 @@ sk__tmpfile(const char *dir)
 	}
 	free(path);
 	return fd;
+}
+
+int
+sk__write_side(int e)
+{
+	return e == EPIPE || e == ENOSPC || e == EDQUOT || e == EFBIG ||
+	       e == ECONNRESET;
 }

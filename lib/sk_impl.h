@@ -83,19 +83,17 @@ int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
 int64_t sk__copy_fd(int src, int64_t *srcoff, int dst, int64_t max, int *rerr,
                     int *unsupported);
 
-/*
- * Does errno e, from a call that both read and wrote, belong to the writing
- * side (a closed reader, a full disk, a quota or file size limit)?  The one
- * list every copying path uses to tell the two sides apart (io.c).
- */
-int sk__write_errno(int e);
-
 /* Waits with poll(2) until fd is ready for events; 0 or -1. */
 int sk__wait(int fd, short events);
 
 /* A read(2) that retries EINTR and waits out EAGAIN. */
 ssize_t sk__read(int fd, void *buf, size_t n);
 ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
+
+/* Whether errno e, from a call that moves bytes, belongs to the writing
+ * side (the reader went away, the disk is full, a size limit): the one
+ * list every copying path uses to tell the two sides apart (io.c). */
+int sk__write_side(int e);
 
 /*
  * The end of range r counted from the start, for a range whose positions

@@ -540,14 +540,34 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  * Writes files and directory trees as a tar archive, compressed on the
  * fly, to a descriptor or as a stream.  Built on libarchive's write API,
  * with the walk, the file bodies and the checks done here:
- *   - names are stored relative: leading "/" and ".." components are
- *     removed (reported once through warn), never written;
+ *   - the walk goes by directory descriptors: every directory and file
+ *     below an argument is opened relative to its parent's descriptor,
+ *     never following a symbolic link (unless follow), and checked to be
+ *     what its listing or stat named; no path below an argument is
+ *     resolved from the top again, so a directory swapped for a link
+ *     during the walk cannot make it store files from elsewhere.  Trees
+ *     deeper than the descriptor limit are walked (directories higher up
+ *     are closed and reopened through "..", checked).  Paths longer than
+ *     PATH_MAX are stored;
+ *   - names are stored as GNU tar stores them: the path as given, with
+ *     leading "/" and everything up to a last ".." component removed
+ *     (each prefix reported once through warn), so an archive never
+ *     holds an absolute name or one that climbs out; "." is stored as
+ *     "./";
  *   - hardlinks are stored once, then as links (archive_entry_linkify);
  *   - a file's body always matches its header: one that shrinks while
- *     read is padded with zeros, one that grows is cut, and either is
- *     reported; a file that vanishes or cannot be read is skipped and
- *     reported; fifos and devices are stored, never opened; sockets are
- *     skipped;
+ *     read is padded with zeros (or, read ahead whole, stored as read),
+ *     one that grows is cut, and either is reported; after its body,
+ *     each file is looked up by name again, and one that changed, grew,
+ *     shrank or was replaced since it was read is reported; a file that
+ *     vanishes or cannot be read is skipped and reported; fifos and
+ *     devices are stored, never opened; sockets are skipped;
+ *   - read-ahead: io_threads threads open, stat and read the next files
+ *     (in archive order) while the caller's thread writes, with bodies of
+ *     up to 1 MiB (or readahead / 8) read whole into at most readahead
+ *     bytes of memory; larger ones are read (or spliced) by the writer.
+ *     The archive does not depend on the number of threads or the
+ *     budget;
  *   - compressed output is not padded past the compressor's end (the
  *     default libarchive blocking would append zeros that zstd -d and
  *     tar --zstd reject), and an uncompressed one not past the tar end
@@ -559,7 +579,8 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  *     ACLs on request (pax).
  * Non-ASCII names are stored as UTF-8 when the program has called
  * setlocale(LC_ALL, "") in a UTF-8 locale.  Memory stays bounded: no list
- * of all files is kept (sorting holds one directory's names).
+ * of all files is kept (sorting holds one directory's names), and the
+ * read-ahead holds at most readahead bytes of bodies and 4096 items.
  */
 typedef struct sk_tar sk_tar;
 
@@ -576,6 +597,9 @@ typedef struct sk_tar sk_tar;
 #define SK_TAR_XZ    3
 #define SK_TAR_ZSTD  4
 
+/* io_threads: no read-ahead, everything on the caller's thread. */
+#define SK_TAR_NO_READAHEAD (-1)
+
 struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
 	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
@@ -585,7 +609,8 @@ struct sk_tar_options {
 	int sort;            /* each directory's names in byte order */
 	int follow;          /* follow symbolic links (tar -h) */
 	int one_file_system; /* do not descend into other filesystems */
-	int exclude_vcs;     /* skip .git, .svn, .hg, .bzr, CVS, _darcs */
+	int exclude_vcs;     /* skip .git, .svn, .hg, .bzr, CVS, _darcs,
+	                      * .gitignore, .gitmodules, .gitattributes */
 	const char *const *exclude; /* globs (fnmatch); borrowed */
 	size_t nexclude;            /* a pattern with '/' matches the path
 	                             * from the argument on, one without
@@ -603,13 +628,21 @@ struct sk_tar_options {
 	int numeric_owner;         /* no user and group names */
 	int xattrs;                /* store extended attributes (pax) */
 	int acls;                  /* store POSIX ACLs (pax) */
+	/* Read-ahead threads; 0: 8 (enough requests in flight for an SSD or
+	 * a virtual disk to answer them together, few enough to cost
+	 * nothing on a warm cache); SK_TAR_NO_READAHEAD: none.  Fewer when
+	 * RLIMIT_NOFILE is low. */
+	int io_threads;
+	/* Bytes of file bodies read ahead; 0: 16 MiB. */
+	size_t readahead;
 	/* When the archive is written aside and renamed over a path at the
 	 * end, that path: the file there now is not stored either, as the
 	 * archive itself never is.  Borrowed; read by sk_tar_open only. */
 	const char *archive_path;
 	/* Called for every problem that does not end the archive (path may
-	 * be NULL), and for every entry written; on the producer thread for
-	 * sk_tar_stream_open.  Either may be NULL. */
+	 * be NULL), and for every entry written; on the thread that calls
+	 * sk_tar_add (the producer thread for sk_tar_stream_open), in
+	 * archive order.  Either may be NULL. */
 	void (*warn)(void *arg, const char *path, int err, const char *what);
 	void (*entry)(void *arg, const char *name);
 	/* Called after each entry and each block of body read: a program
@@ -627,31 +660,41 @@ struct sk_tar_options {
 sk_tar *sk_tar_open(int fd, const struct sk_tar_options *opt);
 
 /*
- * Adds path, and everything below it when it is a directory.  Returns 0,
- * 1 when something was skipped or changed while read (reported through
- * warn; the archive stays valid), or -1 with errno when writing the
- * archive failed (EPIPE when its reader went away); after -1 only
- * sk_tar_close remains to call.
+ * Adds path, and everything below it when it is a directory; a relative
+ * path is taken from the directory dirfd (AT_FDCWD: the working
+ * directory), which is borrowed and only used during the call.  Returns
+ * 0, 1 when something was skipped or changed while read so far (reported
+ * through warn; the archive stays valid), or -1 with errno when writing
+ * the archive failed (EPIPE when its reader went away) or memory ran out;
+ * after -1 only sk_tar_close remains to call.
  */
+int sk_tar_add_at(sk_tar *t, int dirfd, const char *path);
+
+/* sk_tar_add_at(t, AT_FDCWD, path). */
 int sk_tar_add(sk_tar *t, const char *path);
+
+/* 1 when anything was skipped or changed while read so far, else 0. */
+int sk_tar_warned(const sk_tar *t);
 
 /* Entries stored, body bytes read and archive bytes written so far. */
 void sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
                    uint64_t *written);
 
 /*
- * A dry run of sk_tar_add: walks path with opt's selection and adds the
- * entries it would store to *files and their body bytes to *data, reading
- * no file; for a progress line's total.  Returns 0, -1 on no memory.
+ * A dry run of sk_tar_add_at: walks path (relative to dirfd) with opt's
+ * selection and adds the entries it would store to *files and their body
+ * bytes to *data, reading no file; for a progress line's total.  Returns
+ * 0, or -1 with errno (ENOMEM).
  */
-int sk_tar_scan(const char *path, const struct sk_tar_options *opt,
+int sk_tar_scan(int dirfd, const char *path, const struct sk_tar_options *opt,
                 uint64_t *files, uint64_t *data);
 
 /*
- * Ends the archive (the end marker, the compressor's tail) and frees t.
- * *written, when not NULL, gets the bytes of archive written in all
- * (after compression).  Returns 0, 1 when any add returned 1, or -1 with
- * errno when the archive could not be completed.
+ * Ends the archive (the end marker, the compressor's tail) and frees t,
+ * also when it fails.  *written, when not NULL, gets the bytes of archive
+ * written in all (after compression).  Returns 0, or -1 with errno when
+ * the archive could not be completed (sk_tar_warned tells about warnings
+ * before the call).
  */
 int sk_tar_close(sk_tar *t, uint64_t *written);
 

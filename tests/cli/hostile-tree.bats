@@ -73,9 +73,10 @@ PY
 	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
 	    strace -f -qq -e trace=open,openat -o "$T/trace" timeout 20 tarstream -C "$T" -f "$T/out.tar" t
 	assert_success
-	run grep -E '"[^"]*t/(fifo|dev)"' "$T/trace"
+	# (The walk opens names relative to their directory.)
+	run grep -E '"([^"]*/)?(fifo|dev)"' "$T/trace"
 	assert_failure
-	grep -q 't/f"' "$T/trace" # the regular file was opened: the trace works
+	grep -q '"f"' "$T/trace" # the regular file was opened: the trace works
 	run tar -tvf "$T/out.tar"
 	assert_line --regexp '^p.* t/fifo$'
 	if [ "$(id -u)" -eq 0 ]; then assert_line --regexp '^c.* 1,3 .*t/dev$'; fi
@@ -131,7 +132,7 @@ PY
 	    grep -qx 4095
 }
 
-@test "tarstream reports a path too long to open, and goes on" {
+@test "tarstream stores paths longer than PATH_MAX: nothing is opened by its full path" {
 	mkdir "$T/t"
 	python3 - "$T/t" <<'PY'
 import os, sys
@@ -145,10 +146,14 @@ with open(os.open("deep", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d), "w") as f:
 PY
 	echo ok >"$T/t/after"
 	run --separate-stderr tarstream -C "$T" -f "$T/out.tar" t
-	assert_equal "$status" 1
-	[[ $stderr == *"name too long"* || $stderr == *"File name too long"* ]]
+	assert_success
+	assert_equal "$stderr" ""
 	run tar -tf "$T/out.tar"
 	assert_line t/after
+	# The deepest file, with its 4529-byte name, and its contents.
+	n=$(tar -tf "$T/out.tar" | grep '/deep$' | awk '{ print length($0) }')
+	[ "$n" -gt 4096 ]
+	[ "$(tar -xOf "$T/out.tar" --wildcards '*/deep')" = x ]
 }
 
 @test "tarstream walks a tree deeper than the descriptor limit" {

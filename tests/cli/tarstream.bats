@@ -145,7 +145,9 @@ setup_file() {
 	assert_success
 	[[ "$output" != /* ]]
 	[[ "$output" != *..* ]]
-	[[ "$stderr" == *"removing leading '/' from member names"* ]]
+	# As GNU tar: everything up to the last ".." goes, said once.
+	[[ "$stderr" == *"removing leading '$T/a/b/../' from member names"* ]]
+	assert_output $'b/\nb/f'
 	cd "$T/a/b"
 	run --separate-stderr bash -c "tarstream ../b | tar -tf -"
 	assert_output $'b/\nb/f'
@@ -205,7 +207,7 @@ changing_run() {
 	assert_failure 1
 	[[ "$stderr" == *"out.tar: the archive itself; not stored"* ]]
 	tar -tf "$T/out.tar" | { ! grep -q out.tar; }
-	tar -tf "$T/out.tar" | grep -qx 'f'
+	tar -tf "$T/out.tar" | grep -qx './f'
 	# Written in place (a pipe to a file in the tree), it is skipped too.
 	run --separate-stderr bash -c "tarstream -C '$T' . >'$T/o2.tar'"
 	assert_failure 1

@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "sk_impl.h" /* sk__write_errno, the internal list under test */
+#include "sk_impl.h" /* sk__write_side, the internal list under test */
 #include "streamkit.h"
 #include "t.h"
 
@@ -326,8 +326,8 @@ write_side_errors_are_one_list(void)
 	static const int read_side[] = {EIO, EISDIR, EBADF, ENOMEM, EINVAL};
 
 	for (size_t i = 0; i < 5; i++) {
-		CHECK(sk__write_errno(write_side[i]));
-		CHECK(!sk__write_errno(read_side[i]));
+		CHECK(sk__write_side(write_side[i]));
+		CHECK(!sk__write_side(read_side[i]));
 	}
 }
 
