@@ -2,8 +2,13 @@
 # missing first (scripts/deps.sh), so a fresh Debian 12 clone needs nothing
 # else.
 
-VERSION   := 0.1.0
-SOMAJOR   := 0
+# The version is written once, in lib/streamkit.h (SK_VERSION_MAJOR, _MINOR,
+# _PATCH); debian/changelog is held to it by tests/symbols-check.  SOMAJOR
+# is the ABI's number, raised with every incompatible change: the soname
+# libstreamkit.so.$(SOMAJOR) and the Debian package libstreamkit$(SOMAJOR).
+VERSION   := $(shell sed -n 's/^.define SK_VERSION_\(MAJOR\|MINOR\|PATCH\) *\([0-9]*\)$$/\2/p' \
+                 lib/streamkit.h | paste -sd. -)
+SOMAJOR   := 1
 BUILD     ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -65,7 +70,7 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DSK_PROG_VERSION='"$(VERSION)"' $(ALLCFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
 
 $(STATIC): $(LIBOBJ)
 	@mkdir -p $(@D)

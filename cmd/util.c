@@ -5,6 +5,8 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +32,29 @@ usage_error(const char *fmt, ...)
 	fprintf(stderr, "\nTry '%s --help' for more information.\n",
 	        program_invocation_short_name);
 	exit(EXIT_USAGE);
+}
+
+void
+bad_option(char *const argv[], const char *shortopts)
+{
+	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
+
+	/* A long option: getopt leaves it in argv[optind - 1], optopt then
+	 * being 0 (unknown or ambiguous) or its value (an argument wrong). */
+	if (optopt == 0)
+		usage_error("unknown option '%.*s'", len, arg);
+	if (strncmp(arg, "--", 2) == 0 &&
+	    (optopt > UCHAR_MAX || strchr(shortopts, optopt) != NULL)) {
+		if (arg[len] == '=')
+			usage_error("option '%.*s' takes no argument", len,
+			            arg);
+		usage_error("option '%s' needs an argument", arg);
+	}
+	if (optopt <= UCHAR_MAX && optopt != ':' &&
+	    strchr(shortopts, optopt) != NULL)
+		usage_error("option '-%c' needs an argument", optopt);
+	usage_error("unknown option '-%c'", optopt);
 }
 
 int64_t
@@ -99,7 +124,8 @@ open_inputs(int n, char *const paths[])
 	for (int i = 0; i < nparts; i++) {
 		const char *path = n > 0 ? paths[i] : "-";
 		if ((parts[i] = sk_path_open(path)) == NULL) {
-			warn("%s", path);
+			/* An empty name would read as no name at all. */
+			warn("%s", *path ? path : "''");
 			failed = 1;
 		}
 	}
@@ -147,6 +173,9 @@ program_init(void)
 
 	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
 		pipe_ignored = 1;
+	/* One message for a bad option: the program's (bad_option), not
+	 * getopt's as well. */
+	opterr = 0;
 	guard_std_fds();
 }
 

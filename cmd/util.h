@@ -18,6 +18,13 @@
 noreturn void usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/*
+ * For getopt_long's '?': one message naming the option that is unknown,
+ * lacks its argument or takes none (program_init() keeps getopt quiet),
+ * then the hint; exits 2.  shortopts is the string given to getopt_long.
+ */
+noreturn void bad_option(char *const argv[], const char *shortopts);
+
 /* Parses a size option, or exits 2 naming the option and the bad text. */
 int64_t size_arg(const char *option, const char *text);
 
@@ -54,7 +61,8 @@ const char *clock_text(char *buf, size_t len, double s);
 
 /*
  * Called first in every main: notes the SIGPIPE disposition inherited
- * (see quiet_pipe_stop), then guard_std_fds().
+ * (see quiet_pipe_stop), silences getopt's own messages (see bad_option),
+ * then guard_std_fds().
  */
 void program_init(void);
 

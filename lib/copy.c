@@ -1,56 +1,20 @@
 /*
- * copy.c - moving bytes to a descriptor: the kernel's zero-copy calls
- * first, a bounded read/write loop when none applies.
+ * copy.c - moving bytes from one descriptor to another by the kernel's
+ * zero-copy calls, for the kinds' copy operations.  It knows descriptors
+ * only, not streams: the read/write loop that takes over when no call
+ * applies is stream.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "sk_impl.h"
 
-/* One copy loop buffer: big enough for pipes raised to 1 MiB to be
- * drained in few calls, small against the programs' memory targets. */
-#define LOOP_BUF (128 * 1024)
 /* Largest request handed to one zero-copy call. */
 #define ZC_CHUNK ((int64_t)16 << 20)
-
-int64_t
-sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr)
-{
-	char *buf = malloc(LOOP_BUF);
-	int64_t done = 0;
-	ssize_t r;
-
-	if (buf == NULL) {
-		*rerr = 0;
-		return -1;
-	}
-	while (max == SK_UNKNOWN || done < max) {
-		size_t want = LOOP_BUF;
-		if (max != SK_UNKNOWN && max - done < (int64_t)want)
-			want = (size_t)(max - done);
-		r = sk_read(s, buf, want);
-		if (r < 0) {
-			*rerr = 1;
-			done = -1;
-			break;
-		}
-		if (r == 0)
-			break;
-		if (sk_write_all(dst, buf, (size_t)r) < 0) {
-			*rerr = 0;
-			done = -1;
-			break;
-		}
-		done += r;
-	}
-	free(buf);
-	return done;
-}
 
 /* Errors that mean "this pair of descriptors cannot do this call". */
 static int

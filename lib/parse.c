@@ -184,6 +184,17 @@ sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
 	return 0;
 }
 
+int64_t
+sk__range_end(const struct sk_range *r)
+{
+	int64_t e = r->end_is_len
+	                ? (r->end > INT64_MAX - r->start ? INT64_MAX
+	                                                 : r->start + r->end)
+	                : r->end;
+
+	return e < r->start ? r->start : e;
+}
+
 SK_API int
 sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                  int64_t *b)

@@ -27,8 +27,14 @@ struct sk_ops {
 	/* See sk_fileno/sk_advance.  Fallback: ENOTSUP. */
 	int (*fileno)(sk_stream *s, int64_t *off, int64_t *limit);
 	int (*advance)(sk_stream *s, int64_t k);
-	/* See sk_section_open.  Fallback: ENOTSUP. */
+	/* See sk_section_open.  Fallback: ENOTSUP.  Called with (0, 0)
+	 * after the end, for an empty section. */
 	sk_stream *(*section)(sk_stream *s, int64_t off, int64_t len);
+	/* 1 when section can succeed now, 0 when it would say ENOTSUP (see
+	 * sk_can_section); never reads.  Fallback: 1 when there is a
+	 * section operation, so only kinds whose sections depend on what
+	 * they wrap (a descriptor that may be a pipe) need one. */
+	int (*can_section)(sk_stream *s);
 	/* Copy up to max (SK_UNKNOWN: all) bytes to dst; count or -1, and on
 	 * -1 *rerr is set when reading failed.  Fallback: buffered loop. */
 	int64_t (*copy)(sk_stream *s, int dst, int64_t max, int *rerr);
@@ -44,8 +50,25 @@ struct sk_stream {
 /* Fills the common head. */
 void sk__init(sk_stream *s, const struct sk_ops *ops);
 
+/*
+ * Records errno as s's sticky error (EAGAIN and EINTR excepted; no errno
+ * at all becomes EIO) and returns -1.  stream.c keeps the sticky error and
+ * the end of stream; a public call made outside it (sk_readline) fails
+ * through this.
+ */
+int sk__fail(sk_stream *s);
+
+/* 0 when s may be used, else -1 with errno set to its sticky error. */
+int sk__check(const sk_stream *s);
+
+/*
+ * Reads up to n bytes at offset off of s through a section, leaving s
+ * where it is: the count, short of n only at the end, or -1 (stream.c).
+ */
+ssize_t sk__read_at(sk_stream *s, void *buf, size_t n, int64_t off);
+
 /* A read loop that copies up to max bytes of s into dst through a bounded
- * buffer: the fallback of the copy operation. */
+ * buffer: the fallback of the copy operation (stream.c). */
 int64_t sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr);
 
 /*
@@ -68,8 +91,16 @@ ssize_t sk__read(int fd, void *buf, size_t n);
 ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
 
 /* Whether errno e, from a call that moves bytes, belongs to the writing
- * side (the reader went away, the disk is full, a size limit). */
+ * side (the reader went away, the disk is full, a size limit): the one
+ * list every copying path uses to tell the two sides apart (io.c). */
 int sk__write_side(int e);
+
+/*
+ * The end of range r counted from the start, for a range whose positions
+ * do not count from the end: START+LENGTH made absolute (saturating), and
+ * never before the start (parse.c).
+ */
+int64_t sk__range_end(const struct sk_range *r);
 
 /* Creates an unnamed temporary file (O_TMPFILE, else mkstemp+unlink),
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */

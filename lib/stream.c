@@ -1,7 +1,8 @@
 /*
  * stream.c - the operations every stream has, dispatched to its kind, and
  * the fallbacks for the optional ones.  Sticky errors and the end of
- * stream are kept here, once, rather than in every kind.
+ * stream are kept here, once, rather than in every kind.  Below it is only
+ * io.c: the kinds are above, and so is everything built on streams.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 /* Large enough to amortise system calls, small enough that a program
  * doing forward ranges stays well inside its memory target. */
 #define SKIP_CHUNK (64 * 1024)
+/* One copy loop buffer: big enough for pipes raised to 1 MiB to be
+ * drained in few calls, small against the programs' memory targets. */
+#define LOOP_BUF (128 * 1024)
 
 SK_API const char *
 sk_version(void)
@@ -28,13 +32,24 @@ sk__init(sk_stream *s, const struct sk_ops *ops)
 }
 
 /* Records a failure as sticky unless it is one the caller may retry. */
-static void
-fail(sk_stream *s)
+int
+sk__fail(sk_stream *s)
 {
 	if (errno != EAGAIN && errno != EINTR && errno != 0)
 		s->err = errno;
 	else if (errno == 0)
 		s->err = errno = EIO;
+	return -1;
+}
+
+int
+sk__check(const sk_stream *s)
+{
+	if (s->err) {
+		errno = s->err;
+		return -1;
+	}
+	return 0;
 }
 
 SK_API ssize_t
@@ -50,7 +65,7 @@ sk_read(sk_stream *s, void *buf, size_t n)
 		return 0;
 	r = s->ops->read(s, buf, n);
 	if (r < 0)
-		fail(s);
+		sk__fail(s);
 	else if (r == 0)
 		s->eof = 1;
 	return r;
@@ -121,7 +136,7 @@ sk_skip(sk_stream *s, int64_t n)
 	if (s->ops->skip) {
 		done = s->ops->skip(s, n);
 		if (done < 0)
-			fail(s);
+			sk__fail(s);
 		else if (done < n)
 			s->eof = 1;
 		return done;
@@ -168,11 +183,15 @@ sk_fileno(sk_stream *s, int64_t *offset, int64_t *limit)
 SK_API int
 sk_advance(sk_stream *s, int64_t k)
 {
+	if (sk__check(s) < 0)
+		return -1;
 	if (k < 0 || !s->ops->advance) {
 		errno = EINVAL;
 		return -1;
 	}
-	return k == 0 ? 0 : s->ops->advance(s, k);
+	if (k > 0 && s->ops->advance(s, k) < 0)
+		return sk__fail(s);
+	return 0;
 }
 
 SK_API sk_stream *
@@ -190,9 +209,72 @@ sk_section_open(sk_stream *s, int64_t off, int64_t len)
 		errno = ENOTSUP;
 		return NULL;
 	}
+	/* After the end every section is empty, even of a file that grew
+	 * since: the kind makes an empty one of its own. */
 	if (s->eof)
-		return sk_mem_open("", 0, 0);
+		off = len = 0;
 	return s->ops->section(s, off, len);
+}
+
+SK_API int
+sk_can_section(sk_stream *s)
+{
+	if (s->err || !s->ops->section)
+		return 0;
+	return s->ops->can_section ? s->ops->can_section(s) : 1;
+}
+
+ssize_t
+sk__read_at(sk_stream *s, void *buf, size_t n, int64_t off)
+{
+	sk_stream *sec = sk_section_open(s, off, (int64_t)n);
+	size_t got = 0;
+	int r, e;
+
+	if (sec == NULL)
+		return -1;
+	r = sk_read_full(sec, buf, n, &got);
+	e = errno;
+	sk_close(sec);
+	if (r < 0 && e != ENODATA) {
+		errno = e;
+		return -1;
+	}
+	return (ssize_t)got;
+}
+
+int64_t
+sk__copy_loop(sk_stream *s, int dst, int64_t max, int *rerr)
+{
+	char *buf = malloc(LOOP_BUF);
+	int64_t done = 0;
+	ssize_t r;
+
+	if (buf == NULL) {
+		*rerr = 0;
+		return -1;
+	}
+	while (max == SK_UNKNOWN || done < max) {
+		size_t want = LOOP_BUF;
+		if (max != SK_UNKNOWN && max - done < (int64_t)want)
+			want = (size_t)(max - done);
+		r = sk_read(s, buf, want);
+		if (r < 0) {
+			*rerr = 1;
+			done = -1;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (sk_write_all(dst, buf, (size_t)r) < 0) {
+			*rerr = 0;
+			done = -1;
+			break;
+		}
+		done += r;
+	}
+	free(buf);
+	return done;
 }
 
 SK_API int64_t
@@ -217,7 +299,7 @@ sk_copy(sk_stream *src, int dst, int64_t max)
 	else
 		r = sk__copy_loop(src, dst, max, &rerr);
 	if (r < 0 && rerr)
-		fail(src);
+		sk__fail(src);
 	else if (r >= 0 && (max == SK_UNKNOWN || r < max))
 		src->eof = 1;
 	return r;
@@ -232,25 +314,20 @@ sk_discard(sk_stream *src)
 SK_API int64_t
 sk_slurp(sk_stream *src, size_t max, char **out)
 {
-	size_t len = 0, cap = 0;
+	/* Room for max bytes, their NUL, and one byte more that tells an
+	 * input of exactly max bytes from a larger one. */
+	size_t len = 0, cap = 0, lim = max < SIZE_MAX - 1 ? max + 2 : SIZE_MAX;
 	char *buf = NULL, *nb;
 	ssize_t r;
 
 	for (;;) {
 		if (cap - len < 2) {
-			size_t ncap = cap ? cap * 2 : 4096;
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (ncap <= len + 1) {
-				/* Full at max: one more byte means too large.
-				 */
-				char c;
-				r = sk_read(src, &c, 1);
-				if (r == 0)
-					break;
-				if (r > 0)
-					errno = EFBIG;
+			size_t ncap = cap == 0 ? 4096 : cap * 2;
+			if (ncap > lim || ncap < cap)
+				ncap = lim;
+			if (ncap <= cap) {
 				free(buf);
+				errno = EFBIG;
 				return -1;
 			}
 			if ((nb = realloc(buf, ncap)) == NULL) {
@@ -268,9 +345,12 @@ sk_slurp(sk_stream *src, size_t max, char **out)
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (len > max) {
+			free(buf);
+			errno = EFBIG;
+			return -1;
+		}
 	}
-	if (buf == NULL && (buf = malloc(1)) == NULL)
-		return -1;
 	buf[len] = '\0';
 	*out = buf;
 	return (int64_t)len;

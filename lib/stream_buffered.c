@@ -126,10 +126,8 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 		errno = EINVAL;
 		return -1;
 	}
-	if (s->err) {
-		errno = s->err;
+	if (sk__check(s) < 0)
 		return -1;
-	}
 	for (;;) {
 		size_t have = b->end - b->start;
 		char *hit =
@@ -152,10 +150,8 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 		if (have > max)
 			break;
 		if (b->src_eof) {
-			if (have == 0) {
-				s->eof = 1;
+			if (have == 0)
 				return 0;
-			}
 			*line = b->buf + b->start;
 			*len = have;
 			b->start = b->end;
@@ -174,16 +170,16 @@ sk_readline(sk_stream *s, int delim, size_t max, const char **line, size_t *len)
 			char *nb;
 			if (ncap <= b->cap)
 				ncap = b->cap + 1;
+			/* Out of memory, the line is cut where no caller can
+			 * resume it: the stream has failed. */
 			if ((nb = realloc(b->buf, ncap)) == NULL)
-				return -1;
+				return sk__fail(s);
 			b->buf = nb;
 			b->cap = ncap;
 		}
 		r = sk_read(b->src, b->buf + b->end, b->cap - b->end);
-		if (r < 0) {
-			s->err = errno;
-			return -1;
-		}
+		if (r < 0)
+			return sk__fail(s);
 		if (r == 0)
 			b->src_eof = 1;
 		b->end += (size_t)r;

@@ -135,7 +135,7 @@ concat_section(sk_stream *s, int64_t off, int64_t len)
 	for (size_t i = c->cur; i < c->n; i++) {
 		int64_t l = sk_length(c->parts[i]);
 		int64_t a, b;
-		if (l == SK_UNKNOWN || c->parts[i]->ops->section == NULL) {
+		if (l == SK_UNKNOWN || !sk_can_section(c->parts[i])) {
 			errno = ENOTSUP;
 			goto fail;
 		}
@@ -159,6 +159,19 @@ fail:
 		sk_close(secs[--k]);
 	free(secs);
 	return NULL;
+}
+
+/* Sections need every part's length and sections. */
+static int
+concat_can_section(sk_stream *s)
+{
+	struct concat *c = (struct concat *)s;
+
+	for (size_t i = c->cur; i < c->n; i++)
+		if (sk_length(c->parts[i]) == SK_UNKNOWN ||
+		    !sk_can_section(c->parts[i]))
+			return 0;
+	return 1;
 }
 
 static int64_t
@@ -191,6 +204,7 @@ static const struct sk_ops concat_ops = {
     .fileno = concat_fileno,
     .advance = concat_advance,
     .section = concat_section,
+    .can_section = concat_can_section,
     .copy = concat_copy,
 };
 
@@ -228,9 +242,10 @@ sk_concat_open(sk_stream *const *parts, size_t n)
 				c->parts[k++] = in->parts[j];
 			if (in->cerr && !c->cerr)
 				c->cerr = in->cerr;
-			if (in->base.err) {
+			if (sk_error(&in->base)) {
 				/* A failed inner stream stays failed. */
-				c->base.err = in->base.err;
+				errno = sk_error(&in->base);
+				sk__fail(&c->base);
 			}
 			free(in->parts);
 			free(in);

@@ -75,23 +75,30 @@ static const struct sk_ops droptail_ops = {
 };
 
 SK_API sk_stream *
-sk_droptail_open(sk_stream *src, size_t n)
+sk_droptail_open(sk_stream *src, int64_t n)
 {
 	struct droptail *d;
 
-	if (src == NULL || n > SIZE_MAX - CHUNK) {
+	if (src == NULL || n < 0) {
 		sk_close(src);
 		errno = EINVAL;
 		return NULL;
 	}
+	/* The ring holds n bytes in memory: more than memory can address is
+	 * more than can be had. */
+	if ((uint64_t)n > SIZE_MAX - CHUNK) {
+		sk_close(src);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if ((d = calloc(1, sizeof *d)) == NULL ||
-	    sk__ring_init(&d->ring, n + CHUNK) < 0) {
+	    sk__ring_init(&d->ring, (size_t)n + CHUNK) < 0) {
 		free(d);
 		sk_close(src);
 		return NULL;
 	}
 	sk__init(&d->base, &droptail_ops);
 	d->src = src;
-	d->keep = n;
+	d->keep = (size_t)n;
 	return &d->base;
 }

@@ -228,6 +228,14 @@ fd_section(sk_stream *s, int64_t off, int64_t len)
 	return &g->base;
 }
 
+static int
+fd_can_section(sk_stream *s)
+{
+	struct fdstream *f = (struct fdstream *)s;
+
+	return f->seekable && fd_limit(f) != SK_UNKNOWN;
+}
+
 static int64_t
 fd_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 {
@@ -264,6 +272,7 @@ static const struct sk_ops fd_ops = {
     .fileno = fd_fileno,
     .advance = fd_advance,
     .section = fd_section,
+    .can_section = fd_can_section,
     .copy = fd_copy,
 };
 
@@ -282,11 +291,14 @@ sk_fd_open(int fd, int flags)
 {
 	struct fdstream *f;
 	struct stat st;
+	int e;
 
-	if (fstat(fd, &st) < 0)
-		return NULL;
-	if ((f = fd_new(fd, (flags & SK_FD_OWN) != 0)) == NULL)
-		return NULL;
+	if ((flags & ~SK_FD_OWN) != 0) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0 || (f = fd_new(fd, flags & SK_FD_OWN)) == NULL)
+		goto fail;
 	/* A larger pipe means fewer wake-ups on both of its sides. */
 	if (S_ISFIFO(st.st_mode))
 		(void)sk_pipe_grow(fd, (size_t)1 << 20);
@@ -302,15 +314,21 @@ sk_fd_open(int fd, int flags)
 		}
 	}
 	return &f->base;
+fail:
+	/* Owned from the call on, as every constructor's arguments are. */
+	if (flags & SK_FD_OWN) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return NULL;
 }
 
 SK_API sk_stream *
 sk_path_open(const char *path)
 {
-	sk_stream *s;
-	int fd, saved;
-
 	struct stat st;
+	int fd;
 
 	if (strcmp(path, "-") == 0)
 		return sk_fd_open(STDIN_FILENO, 0);
@@ -324,10 +342,5 @@ sk_path_open(const char *path)
 		errno = EISDIR;
 		return NULL;
 	}
-	if ((s = sk_fd_open(fd, SK_FD_OWN)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return s;
+	return sk_fd_open(fd, SK_FD_OWN);
 }

@@ -60,16 +60,23 @@ static const struct sk_ops recorder_ops = {
 };
 
 SK_API sk_stream *
-sk_recorder_open(sk_stream *src, size_t keep)
+sk_recorder_open(sk_stream *src, int64_t keep)
 {
 	struct recorder *r;
 
-	if (src == NULL) {
+	if (src == NULL || keep < 0) {
+		sk_close(src);
 		errno = EINVAL;
 		return NULL;
 	}
+	/* The ring holds keep bytes in memory. */
+	if ((uint64_t)keep > SIZE_MAX) {
+		sk_close(src);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if ((r = calloc(1, sizeof *r)) == NULL ||
-	    sk__ring_init(&r->ring, keep) < 0) {
+	    sk__ring_init(&r->ring, (size_t)keep) < 0) {
 		free(r);
 		sk_close(src);
 		return NULL;
@@ -90,11 +97,11 @@ sk_recorder_total(sk_stream *s)
 }
 
 SK_API sk_stream *
-sk_recorder_tail_open(sk_stream *s, size_t n)
+sk_recorder_tail_open(sk_stream *s, int64_t n)
 {
 	struct recorder *r = (struct recorder *)s;
 
-	if (s->ops != &recorder_ops || n > r->ring.cap) {
+	if (s->ops != &recorder_ops || n < 0 || (uint64_t)n > r->ring.cap) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -109,7 +116,7 @@ sk_recorder_tail_open(sk_stream *s, size_t n)
 		r->done = 1;
 		sk__ring_linearize(&r->ring);
 	}
-	if (n > r->ring.len)
-		n = r->ring.len;
-	return sk_mem_open(r->ring.buf + r->ring.len - n, n, 0);
+	if ((uint64_t)n > r->ring.len)
+		n = (int64_t)r->ring.len;
+	return sk_mem_open(r->ring.buf + r->ring.len - (size_t)n, (size_t)n, 0);
 }

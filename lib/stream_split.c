@@ -204,12 +204,23 @@ half_section(sk_stream *s, int64_t off, int64_t len)
 	return sk_section_open(h->inner, off, len);
 }
 
+static int
+half_can_section(sk_stream *s)
+{
+	struct half *h = (struct half *)s;
+
+	if (h->inner)
+		return sk_can_section(h->inner);
+	return h->is_head && h->sh->spool != NULL;
+}
+
 static const struct sk_ops half_ops = {
     .name = "split",
     .read = half_read,
     .close = half_close,
     .length = half_length,
     .section = half_section,
+    .can_section = half_can_section,
     .copy = half_copy,
 };
 
@@ -248,7 +259,7 @@ sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem, const char *tmpdir,
 		goto fail;
 	if ((h = half_new(sh, 1)) == NULL || (r = half_new(sh, 0)) == NULL)
 		goto fail;
-	if (src->ops->section && sk_length(src) != SK_UNKNOWN) {
+	if (sk_can_section(src) && sk_length(src) != SK_UNKNOWN) {
 		if ((h->inner = sk_section_open(src, 0, pos)) == NULL ||
 		    (r->inner = sk_section_open(src, pos, SK_UNKNOWN)) == NULL)
 			goto fail;

@@ -145,6 +145,12 @@ window_section(sk_stream *s, int64_t off, int64_t len)
 	return sk_section_open(w->src, w->pending + off, len);
 }
 
+static int
+window_can_section(sk_stream *s)
+{
+	return sk_can_section(((struct window *)s)->src);
+}
+
 static int64_t
 window_copy(sk_stream *s, int dst, int64_t max, int *rerr)
 {
@@ -178,6 +184,7 @@ static const struct sk_ops window_ops = {
     .fileno = window_fileno,
     .advance = window_advance,
     .section = window_section,
+    .can_section = window_can_section,
     .copy = window_copy,
 };
 

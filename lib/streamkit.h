@@ -19,9 +19,17 @@
  *   - EINTR is retried inside the library.  A descriptor in O_NONBLOCK mode
  *     is waited on with poll(2), so every call here blocks like a plain
  *     read(2) or write(2) on a blocking descriptor.
- *   - sk_close() frees the stream even when it reports an error.
- *   - Sizes and offsets are int64_t; SK_UNKNOWN (-1) stands for "not known"
- *     or "to the end", as each call says.
+ *   - Constructors are named sk_<kind>_open and take ownership of the
+ *     streams (and, with an OWN flag, the descriptor or memory) they are
+ *     given from the call on, also when they fail.  Closers are named
+ *     sk_<kind>_close or sk_close, return 0 or -1 with errno, and free
+ *     everything even when they report an error.
+ *   - Counts of a stream's bytes are int64_t: offsets, lengths, positions,
+ *     what is skipped or copied, and the bytes kept from a stream's end
+ *     (droptail, recorder).  SK_UNKNOWN (-1) stands for "not known" or "to
+ *     the end", as each call says.  size_t counts bytes of memory only:
+ *     one call's buffer (sk_read), a buffer or queue capacity, a memory
+ *     cap, a line limit; a stream may be larger than memory, a buffer not.
  *   - Objects are not locked: one stream is used by one thread at a time.
  */
 #ifndef STREAMKIT_H
@@ -35,10 +43,20 @@
 extern "C" {
 #endif
 
+/*
+ * The version, written here only: the Makefile reads these three numbers
+ * (the shared library's file name, streamkit.pc, the programs' --version)
+ * and tests/symbols-check holds debian/changelog to them.
+ */
 #define SK_VERSION_MAJOR 0
-#define SK_VERSION_MINOR 1
+#define SK_VERSION_MINOR 2
 #define SK_VERSION_PATCH 0
-#define SK_VERSION       "0.1.0"
+#define SK__STR(x)       #x
+#define SK__XSTR(x)      SK__STR(x)
+/* The same as a string, "0.2.0". */
+#define SK_VERSION                                                             \
+	SK__XSTR(SK_VERSION_MAJOR)                                             \
+	"." SK__XSTR(SK_VERSION_MINOR) "." SK__XSTR(SK_VERSION_PATCH)
 
 /* "Not known" for lengths, "to the end" for range ends. */
 #define SK_UNKNOWN ((int64_t)-1)
@@ -46,7 +64,8 @@ extern "C" {
 typedef struct sk_stream sk_stream;
 struct sk_range; /* see "Parsers" below */
 
-/* Returns the library's version string, e.g. "0.1.0". */
+/* Returns the library's version string, e.g. "0.2.0": the SK_VERSION the
+ * library was built with, which may differ from the header's. */
 const char *sk_version(void);
 
 /* ------------------------------------------------------------------ */
@@ -110,7 +129,12 @@ const char *sk_kind(const sk_stream *s);
  */
 int sk_fileno(sk_stream *s, int64_t *offset, int64_t *limit);
 
-/* Tells the stream that k bytes were consumed through sk_fileno(). */
+/*
+ * Tells the stream that k bytes were consumed through sk_fileno().
+ * Returns 0, or -1 with errno: the sticky error of a failed stream; EINVAL
+ * for k < 0 or a stream without sk_fileno(); a failure of the stream's
+ * own (k past its end) becomes its sticky error.
+ */
 int sk_advance(sk_stream *s, int64_t k);
 
 /*
@@ -119,9 +143,19 @@ int sk_advance(sk_stream *s, int64_t k);
  * stream, without consuming s; NULL with errno ENOTSUP when s does not
  * allow random access (a pipe).  Seekable fd streams, memory streams,
  * concatenations and windows of such streams, and spool streams allow it.
- * The section borrows from s: close it before s.
+ * A section of a stream that has ended is empty.  The section borrows
+ * from s: close it before s.
  */
 sk_stream *sk_section_open(sk_stream *s, int64_t off, int64_t len);
+
+/*
+ * Returns 1 when sk_section_open(s, ...) can succeed now for any range, 0
+ * when it would fail with ENOTSUP for some (a concatenation with a pipe
+ * allows sections only before the pipe) or s has failed.  Asks the stream's
+ * kind; reads nothing.  A program chooses its plan with this instead of trying
+ * a section and closing it.
+ */
+int sk_can_section(sk_stream *s);
 
 /* ------------------------------------------------------------------ */
 /* Sources                                                              */
@@ -138,7 +172,9 @@ sk_stream *sk_section_open(sk_stream *s, int64_t off, int64_t len);
  * file offset is left just after the bytes consumed, as head(1) does.
  * Regular files reporting size 0 (such as /proc files) are read as pipes.
  * A pipe is raised to 1 MiB where the system allows (see sk_pipe_grow).
- * Returns NULL with errno on failure (EBADF for a closed fd).
+ * With SK_FD_OWN the stream owns fd from the call on: a failing call
+ * closes it too.  Returns NULL with errno on failure (EBADF for a closed
+ * fd, EINVAL for an unknown flag).
  */
 sk_stream *sk_fd_open(int fd, int flags);
 
@@ -195,27 +231,30 @@ int sk_split_open(sk_stream *src, int64_t pos, size_t spool_mem,
 
 /*
  * All of src but its last n bytes (head -c -N), holding n bytes back in a
- * ring buffer of n bytes of memory.  Takes ownership of src.
+ * ring buffer of n bytes of memory.  Takes ownership of src, also when it
+ * fails.  NULL with errno: EINVAL for n < 0, ENOMEM when n bytes cannot be
+ * held.
  */
-sk_stream *sk_droptail_open(sk_stream *src, size_t n);
+sk_stream *sk_droptail_open(sk_stream *src, int64_t n);
 
 /*
  * A recorder passes src through unchanged while keeping the last keep
  * bytes it passed (a ring of keep bytes of memory).  Once it has reached the
  * end, sk_recorder_tail_open() gives the last n <= keep of them as a memory
  * stream that allows sk_section_open(), and sk_recorder_total() the number of
- * bytes the stream held.  Takes ownership of src.
+ * bytes the stream held (-1 with EINVAL when rec is not a recorder).  Takes
+ * ownership of src, also when it fails (EINVAL for keep < 0, ENOMEM).
  */
-sk_stream *sk_recorder_open(sk_stream *src, size_t keep);
+sk_stream *sk_recorder_open(sk_stream *src, int64_t keep);
 int64_t sk_recorder_total(sk_stream *rec);
 
 /*
  * Reads the recorder to its end (discarding) if it is not there yet, then
  * returns a stream over its last min(n, kept) bytes.  The stream borrows
  * from rec: close it before rec.  NULL with errno on failure (EINVAL when
- * rec is not a recorder or n > keep).
+ * rec is not a recorder, n < 0 or n > keep).
  */
-sk_stream *sk_recorder_tail_open(sk_stream *rec, size_t n);
+sk_stream *sk_recorder_tail_open(sk_stream *rec, int64_t n);
 
 /* ------------------------------------------------------------------ */
 /* Buffered reading                                                     */
@@ -233,10 +272,12 @@ sk_stream *sk_buffered_open(sk_stream *src, size_t bufsize);
  * Reads one line ending with delim (included) from a buffered stream.  On
  * success returns 1 and points *line at the line, *len bytes long; the
  * bytes stay valid until the next call on the stream.  The last line may
- * lack the delimiter.  Returns 0 at the end of the stream, -1 with errno on
- * error: EMSGSIZE when a line is longer than max bytes (nothing is
- * consumed: the caller may read the bytes with sk_read), EINVAL when s was
- * not made by sk_buffered_open().
+ * lack the delimiter.  max (SIZE_MAX: no limit) bounds the memory a line
+ * may take.  Returns 0 at the end of the stream, -1 with errno on error:
+ * EMSGSIZE when a line is longer than max bytes (nothing is consumed: the
+ * caller may read the bytes with sk_read), EINVAL when s was not made by
+ * sk_buffered_open() or max is 0.  Other errors (reading src, ENOMEM when
+ * the buffer cannot grow) are the stream's sticky error.
  */
 int sk_readline(sk_stream *s, int delim, size_t max, const char **line,
                 size_t *len);
@@ -696,7 +737,8 @@ int sk_write_all(int fd, const void *buf, size_t n);
 int64_t sk_discard(sk_stream *src);
 
 /*
- * Reads all of src into a new buffer, at most max bytes (EFBIG past that).
+ * Reads all of src into a new buffer, at most max bytes (SIZE_MAX: no
+ * limit but memory; EFBIG past max, having read at most max + 1 bytes).
  * Returns the number of bytes and sets *out to a malloc'd buffer the caller
  * frees (NUL-terminated for convenience), or -1 with errno.
  */
@@ -758,6 +800,131 @@ int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
  */
 int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                      int64_t *b);
+
+/* ------------------------------------------------------------------ */
+/* Ranges of a stream                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Serves ranges of any stream, in the order given, by the cheapest plan
+ * the stream allows (substream(1) is this and options):
+ *   SK_RANGES_SECTIONS  the stream allows sections and knows its length
+ *                       (files): each range is a section, reached without
+ *                       reading what lies before it;
+ *   SK_RANGES_ONE_PASS  the ranges go forward: what lies between them is
+ *                       skipped, never stored; byte ranges counted from
+ *                       the end come after the forward ones from a ring of
+ *                       their size (up to ring_max), and a last range that
+ *                       ends before the end holds that many bytes back;
+ *   SK_RANGES_SPOOL     otherwise: the stream goes into a spool (memory,
+ *                       then an unnamed file) only as far as the furthest
+ *                       range needs.
+ * Line ranges count lines ending with delim (a last line without it
+ * counts); out of order they are found through a line index (sk_lines)
+ * over the stream's sections or over the spool.  Ranges that run past the
+ * input are clamped, as sk_range_resolve() says, unless SK_RANGES_STRICT.
+ */
+typedef struct sk_ranges sk_ranges;
+
+#define SK_RANGES_LINES  0x1 /* positions count lines, not bytes */
+#define SK_RANGES_STRICT 0x2 /* a range past the end fails (ERANGE) */
+
+#define SK_RANGES_SECTIONS 1
+#define SK_RANGES_ONE_PASS 2
+#define SK_RANGES_SPOOL    3
+
+struct sk_ranges_config {
+	int flags;          /* SK_RANGES_LINES, SK_RANGES_STRICT */
+	int delim;          /* with SK_RANGES_LINES, the byte that ends a
+	                     * line: set it ('\n'; 0 is NUL) */
+	int64_t ring_max;   /* one pass keeps at most this many bytes from
+	                     * the end in memory; 0: 64 MiB */
+	size_t spool_mem;   /* the spool's memory before its file; 0: 8 MiB */
+	const char *tmpdir; /* the spool's file goes here; NULL: $TMPDIR,
+	                     * then /tmp; copied */
+};
+
+/*
+ * Plans the n ranges r (copied) of src, which it owns from the call on,
+ * also when it fails.  cfg may be NULL (bytes, not strict, the defaults).
+ * Reads nothing yet.  NULL with errno on failure (EINVAL for a bad
+ * configuration).
+ */
+sk_ranges *sk_ranges_open(sk_stream *src, const struct sk_range *r, size_t n,
+                          const struct sk_ranges_config *cfg);
+
+/* The plan chosen: SK_RANGES_SECTIONS, SK_RANGES_ONE_PASS or
+ * SK_RANGES_SPOOL. */
+int sk_ranges_plan(const sk_ranges *rs);
+
+/*
+ * The next range: sets *part to a stream of its bytes and returns 1; 0
+ * when every range has been served; -1 with errno on failure (ERANGE for
+ * a strict range past the end; see sk_ranges_failure).  The part is the
+ * object's: it stays valid until the next call or sk_ranges_close, and
+ * what it was not read of is passed over.  Call until 0: a strict range
+ * that the input ends inside, on one pass, fails at the next call (once
+ * its bytes have been given), and the last call leaves a stream with
+ * sections (a shared standard input) just after the last range served.
+ */
+int sk_ranges_next(sk_ranges *rs, sk_stream **part);
+
+/* What failed, from sk_ranges_failure(): reading the input (or memory to
+ * hold it); the spool, whose file could not be made or written (a full
+ * disk, ulimit -f); a strict range that ran past the input. */
+#define SK_RANGES_FAIL_INPUT    1
+#define SK_RANGES_FAIL_SPOOL    2
+#define SK_RANGES_FAIL_PAST_END 3
+
+/*
+ * After sk_ranges_next failed, or reading a part did (sk_error(part) !=
+ * 0), tells which side failed; 0 when nothing did.  For
+ * SK_RANGES_FAIL_PAST_END, *index is the range's index in r and *total the
+ * input's length in bytes or lines as far as it was counted (SK_UNKNOWN
+ * when it was not); either pointer may be NULL.
+ */
+int sk_ranges_failure(const sk_ranges *rs, size_t *index, int64_t *total);
+
+/* Frees rs, its part and its spool, and closes src.  0, or -1 with errno
+ * when closing src failed. */
+int sk_ranges_close(sk_ranges *rs);
+
+/*
+ * A line index over s, which must allow sections (sk_can_section; else
+ * NULL with ENOTSUP), borrowed: close the index first.  Lines end with
+ * delim; a last line without it counts.  Offsets and line numbers count
+ * from s's position now, which reading through the index never moves.
+ * The last line start found is kept, so lookups in ascending order cost
+ * one scan in all; lines from the end are found reading backwards from
+ * the end.  NULL with errno on failure.
+ */
+typedef struct sk_lines sk_lines;
+sk_lines *sk_lines_open(sk_stream *s, int delim);
+
+/*
+ * The offset where line k (from 0) starts; the length of s when s has k
+ * lines, and also when it has fewer: then *inside (when not NULL) is 0,
+ * else 1.  -1 with errno on failure.
+ */
+int64_t sk_lines_start(sk_lines *li, int64_t k, int *inside);
+
+/*
+ * The offset where the k-th line from the end starts (k = 0: the end of
+ * s); 0 when s has fewer than k lines, *inside then being 0.  -1 with
+ * errno on failure (ENODATA when s turned out shorter than its length).
+ */
+int64_t sk_lines_start_from_end(sk_lines *li, int64_t k, int *inside);
+
+/*
+ * Resolves the line range r into the byte offsets [*a, *b) of s, clamped
+ * like sk_range_resolve().  Returns 1 when r lay wholly inside s, 0 when
+ * it was clamped, -1 with errno on failure.
+ */
+int sk_lines_range(sk_lines *li, const struct sk_range *r, int64_t *a,
+                   int64_t *b);
+
+/* Frees the index (not s).  Returns 0. */
+int sk_lines_close(sk_lines *li);
 
 #ifdef __cplusplus
 }

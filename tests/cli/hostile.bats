@@ -34,7 +34,10 @@ sigrun() {
 	mkdir -p "$T/tmp"
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
-	bash -c "$src" >"$T/fifo" 2>/dev/null </dev/null &
+	# The source in a process group of its own (setsid runs it in place:
+	# a background job here leads no group), so that it and whatever it
+	# started end together, by the group's id.
+	setsid bash -c "$src" >"$T/fifo" 2>/dev/null </dev/null &
 	spid=$!
 	# A script's background jobs start with SIGINT and SIGQUIT ignored;
 	# a program run from a terminal has them at their defaults.
@@ -53,8 +56,7 @@ sigrun() {
 	kill -"$sig" "$pid" 2>/dev/null || true
 	ST=0
 	wait "$pid" || ST=$?
-	pkill -P "$spid" 2>/dev/null || true
-	kill "$spid" 2>/dev/null || true
+	kill -- -"$spid" 2>/dev/null || true
 	wait "$spid" 2>/dev/null || true
 	rm -f "$T/fifo"
 }

@@ -23,6 +23,94 @@ load helper
 	assert_output --partial "Try 'substream --help'"
 }
 
+@test "substream says one thing about a bad option: which one, and what is wrong" {
+	run --separate-stderr substream --bogus=1 /dev/null
+	assert_failure 2
+	assert_equal "$stderr" "substream: unknown option '--bogus'
+Try 'substream --help' for more information."
+	run --separate-stderr substream -lQ /dev/null
+	assert_failure 2
+	assert_equal "$stderr" "substream: unknown option '-Q'
+Try 'substream --help' for more information."
+	run --separate-stderr substream -r
+	assert_failure 2
+	assert_equal "${stderr%%$'\n'*}" "substream: option '-r' needs an argument"
+	run --separate-stderr substream --range
+	assert_equal "${stderr%%$'\n'*}" "substream: option '--range' needs an argument"
+	run --separate-stderr substream --lines=2 /dev/null
+	assert_equal "${stderr%%$'\n'*}" "substream: option '--lines' takes no argument"
+}
+
+@test "substream -z without -l is a usage error" {
+	run --separate-stderr substream -z -r 0:1 /dev/null
+	assert_failure 2
+	assert_equal "$output" ""
+	[[ "$stderr" == "substream: -z (--zero-terminated) counts lines: it needs -l (--lines)"* ]]
+}
+
+@test "substream names an unknown suffix" {
+	for bad in 1E: 0:2X 5+1KiX -1Q:; do
+		run --separate-stderr substream -r "$bad" /dev/null
+		assert_failure 2
+		[[ "$stderr" == *"invalid range '$bad': unknown suffix"* ]] || { echo "$bad: $stderr"; false; }
+	done
+	run --separate-stderr substream -r 1E: /dev/null
+	[[ "$stderr" == *"unknown suffix 'E' (K M G T P, KiB MiB GiB TiB PiB, KB MB GB TB PB)"* ]]
+}
+
+@test "substream --help and its man page list the same suffixes, and each is taken" {
+	man="$BATS_TEST_DIRNAME/../../man/substream.1"
+	help=$(substream --help)
+	for sfx in K M G T P KiB MiB GiB TiB PiB KB MB GB TB PB; do
+		[[ "$help" =~ [\ ,]$sfx[\ ,\)] ]] || { echo "--help lacks $sfx"; false; }
+		grep -qx "\.Ql $sfx\( ,\)\?" "$man" || { echo "the man page lacks $sfx"; false; }
+		substream -r "1$sfx+0" /dev/null
+		substream -r "1${sfx,,}+0" /dev/null
+	done
+	# Neither names a suffix the parser refuses.
+	run substream -r 1E+0 /dev/null
+	assert_failure 2
+	refute grep -qx '\.Ql E\( ,\)\?' "$man"
+}
+
+@test "substream does what each row of its man page's head/tail/dd table says" {
+	man="$BATS_TEST_DIRNAME/../../man/substream.1"
+	python3 -c 'import sys; sys.stdout.buffer.write(b"".join(b"line %d %s\n" % (i, b"x" * (i * 37 % 3000)) for i in range(4000)))' >"$T/in"
+	[ "$(wc -c <"$T/in")" -gt $((5 << 20)) ]
+	rows=0
+	while IFS=$'\t' read -r peer ours; do
+		rows=$((rows + 1))
+		eval "$peer" <"$T/in" >"$T/want" 2>/dev/null
+		eval "$ours" <"$T/in" >"$T/got" || { echo "$ours failed"; false; }
+		cmp "$T/want" "$T/got" || { echo "$peer vs $ours"; false; }
+		eval "cat '$T/in' | $ours" >"$T/got"
+		cmp "$T/want" "$T/got" || { echo "$peer vs $ours on a pipe"; false; }
+	done < <(sed -n 's/^\.It Li \(.*\) Ta Li \(substream .*\)$/\1\t\2/p' "$man")
+	[ "$rows" -ge 10 ]
+}
+
+@test "substream quotes an empty file name" {
+	run --separate-stderr substream ''
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "$stderr" "substream: '': No such file or directory"
+}
+
+@test "substream says the spool's write failed under ulimit -f, not the input's read" {
+	mkdir "$T/tmp"
+	run --separate-stderr bash -c "ulimit -f 2000; head -c 30M /dev/zero | TMPDIR='$T/tmp' substream -r 20M:21M,0:1 >/dev/null"
+	assert_failure 1
+	assert_equal "$stderr" "substream: spool write error in $T/tmp: File too large"
+	[ -z "$(ls -A "$T/tmp")" ]
+	run --separate-stderr bash -c "head -c 30M /dev/zero | TMPDIR='$T/missing' substream -r 20M:21M,0:1 >/dev/null"
+	assert_failure 1
+	assert_equal "$stderr" "substream: spool write error in $T/missing: No such file or directory"
+	# A failing input is still a read error.
+	run --separate-stderr bash -c "substream -r 0:1 </"
+	assert_failure 1
+	[[ "$stderr" == "substream: read error: "* ]]
+}
+
 @test "substream rejects a malformed range naming it, status 2, no output" {
 	run --separate-stderr substream -r 0:10,abc /dev/null
 	assert_failure 2
@@ -269,7 +357,9 @@ load helper
 
 @test "substream reports a full output device, status 1" {
 	gen "$T/in" 100000
-	run substream "$T/in" -r 10: 2>&1 >/dev/full
+	run bash -c "substream '$T/in' -r 10: 2>&1 >/dev/full"
+	assert_failure 1
+	assert_output "substream: write error: No space left on device"
 	run bash -c "substream '$T/in' >/dev/full"
 	assert_failure 1
 	assert_output "substream: write error: No space left on device"
@@ -320,13 +410,26 @@ PY
 
 @test "substream killed by a signal mid-run leaves no file behind" {
 	mkdir "$T/tmp"
+	mkfifo "$T/fifo"
 	for sig in INT TERM HUP; do
-		(yes | head -c 100M; sleep 5) | TMPDIR="$T/tmp" substream -r 5:10,0:1 >/dev/null &
+		# The source stalls before the first range is there, so
+		# substream is killed mid-run, with 20 MiB in its spool's file.
+		(head -c 20M /dev/zero; exec sleep 5) >"$T/fifo" &
+		src=$!
+		# A script's background jobs start with SIGINT ignored.
+		TMPDIR="$T/tmp" env --default-signal=INT substream -r 30M:31M,0:1 <"$T/fifo" >/dev/null &
 		pid=$!
+		for i in $(seq 100); do
+			case $(readlink "/proc/$pid/exe") in */substream) break ;; esac
+			sleep 0.05
+		done
 		sleep 0.5
-		kill -"$sig" %1 2>/dev/null || true
-		pkill -"$sig" -f 'substream -r 5:10,0:1' || true
-		wait "$pid" || true
+		kill -"$sig" "$pid"
+		st=0
+		wait "$pid" || st=$?
+		kill "$src" 2>/dev/null || true
+		wait "$src" 2>/dev/null || true
+		[ "$st" -eq $((128 + $(kill -l "$sig"))) ] || { echo "$sig: status $st"; false; }
 		[ -z "$(ls -A "$T/tmp")" ]
 	done
 }

@@ -98,6 +98,10 @@ def scenarios():
               out_is(DATA[100:600000] + DATA[-5000:])))
     s.append(("substream pipe to pipe, lines", "cat in | $P substream --lines -r 10:20,-5: | cat >out",
               TEXT, out_is(b"".join(TEXT.splitlines(True)[10:20] + TEXT.splitlines(True)[-5:]))))
+    s.append(("substream pipe out of order (spool)", "cat in | $P substream -r 600000:650000,0:100,-5: >out",
+              DATA, out_is(DATA[600000:650000] + DATA[:100] + DATA[-5:])))
+    s.append(("substream file, lines out of order", "$P substream --lines -r -5:,10:20 in >out",
+              TEXT, out_is(b"".join(TEXT.splitlines(True)[-5:] + TEXT.splitlines(True)[10:20]))))
     s.append(("spoolbuf spilling to its file", "cat in | $P spoolbuf -m 64K >out", DATA, out_is(DATA)))
     s.append(("spoolbuf -r on a pipe", "cat in | $P spoolbuf -m 64K -r -1000:,0+10 >out", DATA,
               out_is(DATA[-1000:] + DATA[:10])))

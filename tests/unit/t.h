@@ -2,10 +2,24 @@
  * t.h - a minimal TAP harness for the library's unit tests: one function
  * per behaviour, named by what it proves; CHECK records a failure with its
  * line and goes on, so one run shows every broken expectation.
+ *
+ * Each case runs alone, in a child process of its own, with a timeout: a
+ * case cannot lean on what an earlier one left behind, a crash or a hang
+ * fails that case only, and a leak found at the child's exit (under ASan)
+ * is that case's.  A file whose cases share a fixture declares it with
+ * T_SUITE(setup, teardown, ...): setup runs once before the cases chosen,
+ * teardown once after them.
+ *
+ *   test_x [-l] [-k TEXT]...
+ *
+ * -k runs only the cases whose names contain TEXT (underscores or spaces
+ * alike); -l lists the names.  T_TIMEOUT in the environment sets the
+ * seconds a case may take (default 300).
  */
 #ifndef T_H
 #define T_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,8 +49,12 @@ extern int t_failed; /* failures in the running case */
 		}                                                              \
 	} while (0)
 
-/* Runs the cases, prints TAP, returns the exit status for main. */
-int t_run(const struct t_case *cases, size_t n);
+/*
+ * Runs the cases argv chooses, each in its own process, between setup and
+ * teardown (either may be NULL); prints TAP; returns main's exit status.
+ */
+int t_main(int argc, char *argv[], void (*setup)(void), void (*teardown)(void),
+           const struct t_case *cases, size_t n);
 
 /* Helpers shared by the test files. */
 /* n bytes of a deterministic pattern, malloc'd. */
@@ -48,13 +66,24 @@ int t_tmpfile_with(const void *buf, size_t n);
 int t_pipe_with(const void *buf, size_t n, size_t chunk);
 /* Reads all of a stream with reads of at most step bytes; malloc'd. */
 unsigned char *t_read_all(void *stream, size_t step, size_t *len);
+/* Bytes the process has allocated with malloc and not freed, as the
+ * allocator counts them (glibc's, or the sanitizer's under ASan). */
+size_t t_heap_bytes(void);
+/* Ends the running case as skipped (TAP "# SKIP why"): for a case that
+ * cannot run here, never for one that fails. */
+_Noreturn void t_skip(const char *why);
+/* 1 in a build with a sanitizer (ASan, TSan), which keeps its own heap
+ * and reserves address space: a case that limits memory skips there. */
+int t_sanitized(void);
 
-#define T_CASES(...)                                                           \
-	int main(void)                                                         \
+#define T_SUITE(setup, teardown, ...)                                          \
+	int main(int argc, char *argv[])                                       \
 	{                                                                      \
 		static const struct t_case cases[] = {__VA_ARGS__};            \
-		return t_run(cases, sizeof cases / sizeof cases[0]);           \
+		return t_main(argc, argv, setup, teardown, cases,              \
+		              sizeof cases / sizeof cases[0]);                 \
 	}
+#define T_CASES(...) T_SUITE(NULL, NULL, __VA_ARGS__)
 #define T(fn)                                                                  \
 	{                                                                      \
 #fn, fn                                                        \

@@ -164,9 +164,8 @@ nothing_is_left_in_the_scratch_directory(void)
 	CHECK(rmdir(dir) == 0);
 }
 
-T_CASES(T(a_scratch_directory_is_made),
+T_SUITE(a_scratch_directory_is_made, nothing_is_left_in_the_scratch_directory,
         T(commit_replaces_the_file_keeping_its_mode),
         T(abort_leaves_the_file_as_it_was),
         T(new_file_gets_the_umask_mode_and_symlinks_are_followed),
-        T(open_reports_what_cannot_be_written),
-        T(nothing_is_left_in_the_scratch_directory))
+        T(open_reports_what_cannot_be_written))

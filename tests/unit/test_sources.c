@@ -255,16 +255,28 @@ interrupted_reads_are_retried(void)
 static void
 owned_memory_is_freed_and_borrowed_is_not(void)
 {
-	char *own = malloc(10);
-	char stackbuf[3] = "abc";
+	/* Large enough to stand out of anything else the heap holds. */
+	const size_t big = (size_t)4 << 20;
+	size_t before = t_heap_bytes();
+	char *own = malloc(big), *borrowed = malloc(big);
 	sk_stream *a, *b;
 
-	memcpy(own, "0123456789", 10);
-	a = sk_mem_open(own, 10, SK_MEM_OWN);
-	b = sk_mem_open(stackbuf, 3, 0);
-	CHECK_EQ(sk_length(a), 10);
-	CHECK_EQ(sk_close(a), 0); /* ASan reports a leak if not freed */
+	memset(own, 'o', big);
+	memset(borrowed, 'b', big);
+	CHECK(t_heap_bytes() >= before + 2 * big);
+	a = sk_mem_open(own, big, SK_MEM_OWN);
+	b = sk_mem_open(borrowed, big, 0);
+	CHECK_EQ(sk_length(a), big);
+	CHECK_EQ(sk_close(a), 0);
 	CHECK_EQ(sk_close(b), 0);
+	/* The owned buffer went with its stream; the borrowed one stays. */
+	CHECK(t_heap_bytes() < before + 2 * big);
+	CHECK(t_heap_bytes() >= before + big);
+	CHECK(borrowed[big - 1] == 'b');
+	free(borrowed);
+	CHECK(t_heap_bytes() < before + big);
+	CHECK(sk_mem_open(NULL, 1, SK_MEM_OWN) == NULL);
+	CHECK_EQ(errno, EINVAL);
 	CHECK_EQ(sk_close(NULL), 0);
 	CHECK(strcmp(sk_version(), SK_VERSION) == 0);
 }

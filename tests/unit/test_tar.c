@@ -487,7 +487,7 @@ the_scratch_tree_is_removed(void)
 	CHECK(system(cmd) == 0);
 }
 
-T_CASES(T(a_tree_with_every_kind_of_entry_is_made),
+T_SUITE(a_tree_with_every_kind_of_entry_is_made, the_scratch_tree_is_removed,
         T(every_format_and_compressor_reads_back_exactly),
         T(names_are_relative_without_dotdot),
         T(excludes_prune_subtrees_and_vcs),
@@ -496,5 +496,4 @@ T_CASES(T(a_tree_with_every_kind_of_entry_is_made),
         T(closing_the_stream_early_stops_the_walk),
         T(failing_output_and_missing_input_are_reported),
         T(sparse_files_are_stored_sparse_and_read_back_whole),
-        T(xattrs_and_acls_are_stored_on_request),
-        T(the_scratch_tree_is_removed))
+        T(xattrs_and_acls_are_stored_on_request))
