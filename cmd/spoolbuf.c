@@ -1,11 +1,8 @@
 /*
- * spoolbuf - soak up a pipe with capped memory, then write it out (as
- * sponge does), in ranges, or to a command that can seek in it.
- *
- * The input goes into a spool (memory up to -m, then an unnamed temporary
- * file).  From there it is written whole, written in ranges (read only as
- * far as they need), written to FILE (replaced atomically), or handed to a
- * command as a file it can open by name or as a seekable standard input.
+ * spoolbuf - soak up a pipe with capped memory (a spool: memory up to -m,
+ * then an unnamed temporary file), then write it out whole or in ranges
+ * (to FILE, replaced atomically, as sponge does), or hand it to a command
+ * as a file it can open by name or as a seekable standard input.
  */
 #include <err.h>
 #include <errno.h>
@@ -64,20 +61,17 @@ usage(FILE *f)
 	    "\n"
 	    "  -a, --append         append to FILE instead of replacing it\n"
 	    "  -o, --output FILE    the same as the FILE operand\n"
-	    "      --inplace        truncate and write FILE itself (not\n"
-	    "                       atomic; no new file in its directory)\n"
+	    "      --inplace        write FILE itself (not atomic)\n"
 	    "      --keep-if-empty  leave FILE as it is if the input is empty\n"
 	    "  -r, --range RANGE    write only RANGE (START:END, START+LEN,\n"
-	    "                       START:, :END; negative: from the end);\n"
-	    "                       repeatable, comma lists; read lazily\n"
+	    "                       START:, :END; negative: from the end;\n"
+	    "                       repeatable, comma lists); read lazily\n"
 	    "      --seek OFFSET    write from OFFSET on (the range OFFSET:)\n"
 	    "  -x, --exec COMMAND [ARG]...\n"
 	    "                       run COMMAND (no shell), all that follows\n"
-	    "                       being its arguments: each {} is a path\n"
-	    "                       to the input (/dev/fd/3); without {},\n"
-	    "                       its stdin is the input, seekable\n"
-	    "  -n, --name NAME      with -x, {} is a real file called NAME,\n"
-	    "                       in a private directory (for sqlite3)\n"
+	    "                       being its arguments; {} is the input as\n"
+	    "                       /dev/fd/3, else as its (seekable) stdin\n"
+	    "  -n, --name NAME      with -x, {} is a real file NAME (sqlite3)\n"
 	    "  -i, --input FILE     read FILE instead of stdin\n"
 	    "  -m, --memory SIZE    memory before spilling to disk (8M)\n"
 	    "  -T, --tmpdir DIR     where the spool file goes ($TMPDIR, /tmp)\n"
@@ -421,6 +415,8 @@ add_seek(const char *offset)
 static void
 check_usage(int noperands, char *operands[])
 {
+	const char *need;
+
 	if (noperands > 1)
 		usage_error("extra operand '%s' (to run a command on the "
 		            "input: -x COMMAND [ARG]...)",
@@ -437,11 +433,11 @@ check_usage(int noperands, char *operands[])
 		            "not go with it");
 	if (opt_name && !command)
 		usage_error("--name goes with -x");
-	if ((opt_append || opt_inplace || opt_keep_empty) && !opt_output)
-		usage_error("%s needs an output FILE", opt_append ? "--append"
-		                                       : opt_inplace
-		                                           ? "--inplace"
-		                                           : "--keep-if-empty");
+	need = opt_append    ? "--append"
+	       : opt_inplace ? "--inplace"
+	                     : (opt_keep_empty ? "--keep-if-empty" : NULL);
+	if (need && !opt_output)
+		usage_error("%s needs an output FILE", need);
 	if (opt_append && opt_inplace)
 		usage_error("--append and --inplace do not go together");
 }
@@ -562,10 +558,17 @@ main(int argc, char *argv[])
 {
 	sk_stream *in;
 	sk_spool *sp;
+	char *target = NULL;
 	int status = 0;
 
 	program_init();
 	parse_args(argc, argv);
+	/* FILE's name is looked at before the input: a missing directory
+	 * fails now, not after soaking it all, and /dev/fd/N must name a
+	 * descriptor open now, not one the spool file takes later. */
+	if (opt_output && (target = sk_atomic_target(opt_output)) == NULL)
+		err(EXIT_RUNTIME, "%s", shown(opt_output));
+	free(target);
 	catch_signals(on_signal);
 	/* A file size limit (ulimit -f) is an error to report, not death. */
 	signal(SIGXFSZ, SIG_IGN);

@@ -193,7 +193,10 @@ locate(const char *path, struct place *pl)
 		if (append_part(&done, part, n) < 0)
 			goto fail;
 		if (lstat(done, &st) < 0) {
-			if (errno == ENOENT && last)
+			/* A file may be made where none is, but not a
+			 * descriptor in /proc: that one is not open. */
+			if (errno == ENOENT && last &&
+			    !proc_fd_link(done, &pid, &fd))
 				break;
 			goto fail;
 		}

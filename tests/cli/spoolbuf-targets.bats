@@ -138,3 +138,19 @@ type_mode() {
 	assert_equal "$(ls -A "$T" | sort | tr '\n' ' ')" "d self "
 	[ -z "$(ls -A "$T/d")" ]
 }
+
+@test "spoolbuf looks at FILE's name before reading: a missing directory, a closed /dev/fd/N" {
+	# An endless input: only a check made first can end it.
+	run timeout 20 bash -c "yes | spoolbuf '$T/no/f'"
+	assert_failure 1
+	assert_output "spoolbuf: $T/no/f: No such file or directory"
+	# fd 3 closed: later the spool file would take that number, and the
+	# output would vanish into it with status 0.
+	run bash -c "seq 1 100000 | spoolbuf -m 1 /dev/fd/3 3>&-"
+	assert_failure 1
+	assert_output "spoolbuf: /dev/fd/3: No such file or directory"
+	run timeout 20 bash -c "yes | spoolbuf /proc/self/fd/7 7>&-"
+	assert_failure 1
+	assert_output "spoolbuf: /proc/self/fd/7: No such file or directory"
+	[ -z "$(ls -A "$T")" ]
+}

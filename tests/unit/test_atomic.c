@@ -387,6 +387,15 @@ own_descriptors_are_written_at_their_offset(void)
 		close(fd);
 		CHECK_EQ(entries(), 1);
 	}
+	fd = open(at("log"), O_WRONLY);
+	/* One that is not open is no file to make. */
+	snprintf(names[0], 64, "/dev/fd/%d", fd);
+	close(fd);
+	errno = 0;
+	CHECK(sk_atomic_open(names[0], 0) == NULL);
+	CHECK_EQ(errno, ENOENT);
+	CHECK(sk_atomic_target(names[0]) == NULL);
+	CHECK_EQ(errno, ENOENT);
 	/* A descriptor open only for reading cannot be written. */
 	fd = open(at("log"), O_RDONLY);
 	snprintf(names[0], 64, "/dev/fd/%d", fd);
