@@ -378,10 +378,10 @@ own_descriptors_are_written_at_their_offset(void)
 		snprintf(names[1], 64, "/proc/self/fd/%d", fd);
 		snprintf(names[2], 64, "/proc/%d/fd/%d", (int)getpid(), fd);
 		snprintf(names[3], 64, "/proc/thread-self/fd/%d", fd);
-		write(fd, "<", 1);
+		CHECK_EQ(write(fd, "<", 1), 1);
 		for (int i = 0; i < 4; i++)
 			CHECK_EQ(write_via(names[i], 0, "x"), 0);
-		write(fd, ">", 1);
+		CHECK_EQ(write(fd, ">", 1), 1);
 		/* Nothing replaced: the descriptor still names the file. */
 		CHECK(holds(at("log"), "<xxxx>"));
 		close(fd);
@@ -418,9 +418,9 @@ dev_stdout_in_a_redirected_group_keeps_the_file(void)
 	fd = open(at("log"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	dup2(fd, STDOUT_FILENO);
 	close(fd);
-	write(STDOUT_FILENO, "a\n", 2);
+	CHECK_EQ(write(STDOUT_FILENO, "a\n", 2), 2);
 	CHECK_EQ(write_via("/dev/stdout", 0, "spooled\n"), 0);
-	write(STDOUT_FILENO, "b\n", 2);
+	CHECK_EQ(write(STDOUT_FILENO, "b\n", 2), 2);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
 	CHECK(holds(at("log"), "a\nspooled\nb\n"));
