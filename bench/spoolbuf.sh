@@ -20,8 +20,8 @@ table_head "the same, written into a pipe (| cat >/dev/null)"
 case_ "spoolbuf -m 8M | cat" "$SIZE_MIB" "cat $WORK/data | $RSS spoolbuf -m 8M | cat >/dev/null"
 case_ "sponge | cat" "$SIZE_MIB" "cat $WORK/data | $RSS sponge | cat >/dev/null"
 
-table_head "${SIZE_MIB} MiB soaked up, then replacing a file (-o / sponge FILE)"
-case_ "spoolbuf -m 8M -o out" "$SIZE_MIB" "cat $WORK/data | $RSS spoolbuf -m 8M -o $WORK/out"
+table_head "${SIZE_MIB} MiB soaked up, then replacing a file (spoolbuf FILE / sponge FILE)"
+case_ "spoolbuf -m 8M out" "$SIZE_MIB" "cat $WORK/data | $RSS spoolbuf -m 8M $WORK/out"
 case_ "sponge out" "$SIZE_MIB" "cat $WORK/data | $RSS sponge $WORK/out"
 
 table_head "replays: the spool written out twice (-r 0:,0:) vs sponge into tee"

@@ -28,7 +28,8 @@ struct sk_spool {
 	int64_t size;  /* bytes held */
 	int64_t limit; /* most bytes it may hold, or SK_UNKNOWN */
 	int complete;
-	int err;
+	int err;  /* sticky errno */
+	int side; /* SK_SPOOL_SOURCE, _STORE or _LIMIT: what failed last */
 };
 
 SK_API sk_spool *
@@ -69,11 +70,21 @@ spill(sk_spool *sp)
 	return 0;
 }
 
+/* Makes the failure in errno sticky, recording the side that failed. */
 static int
-sticky(sk_spool *sp)
+sticky(sk_spool *sp, int side)
 {
 	sp->err = errno ? errno : EIO;
+	sp->side = side;
 	return -1;
+}
+
+/* The limit refused src: EFBIG, sticky. */
+static int
+over_limit(sk_spool *sp)
+{
+	errno = EFBIG;
+	return sticky(sp, SK_SPOOL_LIMIT);
 }
 
 /* Marks the source read through and lets it go. */
@@ -83,7 +94,7 @@ finish(sk_spool *sp)
 	sp->complete = 1;
 	if (sp->src) {
 		if (sk_close(sp->src) < 0 && !sp->err)
-			sp->err = errno;
+			sticky(sp, SK_SPOOL_SOURCE);
 		sp->src = NULL;
 	}
 }
@@ -97,7 +108,7 @@ pull(sk_spool *sp, int64_t upto)
 	    (upto == SK_UNKNOWN || upto > sp->limit + 1))
 		upto = sp->limit + 1;
 	if (sp->fd < 0 && (size_t)sp->size == sp->memcap && spill(sp) < 0)
-		return sticky(sp);
+		return sticky(sp, SK_SPOOL_STORE);
 	if (sp->fd < 0) {
 		ssize_t r;
 		if ((size_t)sp->size == sp->memalloc) {
@@ -107,7 +118,7 @@ pull(sk_spool *sp, int64_t upto)
 			if (n > sp->memcap)
 				n = sp->memcap;
 			if ((nm = realloc(sp->mem, n)) == NULL)
-				return sticky(sp);
+				return sticky(sp, SK_SPOOL_STORE);
 			sp->mem = nm;
 			sp->memalloc = n;
 		}
@@ -117,7 +128,7 @@ pull(sk_spool *sp, int64_t upto)
 			room = (size_t)(upto - sp->size);
 		r = sk_read(sp->src, sp->mem + sp->size, room);
 		if (r < 0)
-			return sticky(sp);
+			return sticky(sp, SK_SPOOL_SOURCE);
 		sp->size += r;
 		return r > 0;
 	} else {
@@ -132,8 +143,10 @@ pull(sk_spool *sp, int64_t upto)
 		/* The file's own offset stays at its end: appends go there,
 		 * reads use pread. */
 		r = sk_copy(sp->src, sp->fd, want);
+		/* sk_copy says which side failed by the source's error. */
 		if (r < 0)
-			return sticky(sp);
+			return sticky(sp, sk_error(sp->src) ? SK_SPOOL_SOURCE
+			                                    : SK_SPOOL_STORE);
 		sp->size += r;
 		return r == want;
 	}
@@ -147,10 +160,8 @@ sk_spool_limit(sk_spool *sp, int64_t max)
 		return -1;
 	}
 	sp->limit = max;
-	if (sp->size > max) {
-		sp->err = errno = EFBIG;
-		return -1;
-	}
+	if (sp->size > max)
+		return over_limit(sp);
 	return 0;
 }
 
@@ -171,11 +182,11 @@ sk_spool_fill(sk_spool *sp, int64_t upto)
 		if (r == 0)
 			finish(sp);
 		if (sp->limit != SK_UNKNOWN && sp->size > sp->limit) {
-			sp->err = EFBIG;
+			over_limit(sp);
 			break;
 		}
 	}
-	if (sp->err && (!sp->complete || sp->err == EFBIG)) {
+	if (sp->err && (!sp->complete || sp->side == SK_SPOOL_LIMIT)) {
 		errno = sp->err;
 		return -1;
 	}
@@ -219,9 +230,18 @@ sk_spool_complete(const sk_spool *sp)
 SK_API int
 sk_spool_file(sk_spool *sp)
 {
-	if (sp->fd < 0 && spill(sp) < 0)
+	if (sp->fd < 0 && spill(sp) < 0) {
+		/* Not sticky: what memory holds is still all there. */
+		sp->side = SK_SPOOL_STORE;
 		return -1;
+	}
 	return sp->fd;
+}
+
+SK_API int
+sk_spool_failed(const sk_spool *sp)
+{
+	return sp->side;
 }
 
 SK_API int
@@ -261,10 +281,10 @@ sk__spool_write(sk_spool *sp, const void *buf, size_t n)
 	if (n == 0)
 		return 0;
 	if (sp->fd < 0 && (size_t)sp->size + n > sp->memcap && spill(sp) < 0)
-		return sticky(sp);
+		return sticky(sp, SK_SPOOL_STORE);
 	if (sp->fd >= 0) {
 		if (sk_write_all(sp->fd, buf, n) < 0)
-			return sticky(sp);
+			return sticky(sp, SK_SPOOL_STORE);
 		sp->size += (int64_t)n;
 		return 0;
 	}
@@ -276,7 +296,7 @@ sk__spool_write(sk_spool *sp, const void *buf, size_t n)
 		if (na > sp->memcap)
 			na = sp->memcap;
 		if ((nm = realloc(sp->mem, na)) == NULL)
-			return sticky(sp);
+			return sticky(sp, SK_SPOOL_STORE);
 		sp->mem = nm;
 		sp->memalloc = na;
 	}
@@ -334,26 +354,6 @@ sk__spool_copy(sk_spool *sp, int64_t *off, int dst, int64_t n, int *rerr)
 		}
 	}
 	return 0;
-}
-
-SK_API sk_stream *
-sk_spool_range_open(sk_spool *sp, const struct sk_range *r, int *inside)
-{
-	int64_t need = SK_UNKNOWN, total, a, b;
-
-	if (!r->start_from_end && r->has_end && !r->end_from_end) {
-		int64_t e = r->end;
-		if (r->end_is_len)
-			e = r->start > INT64_MAX - r->end ? INT64_MAX
-			                                  : r->start + r->end;
-		need = e > r->start ? e : r->start;
-	}
-	if (sk_spool_fill(sp, need) < 0)
-		return NULL;
-	/* An incomplete spool already holds all the range needs. */
-	total = sp->complete ? sp->size : INT64_MAX;
-	*inside = sk_range_resolve(r, total, &a, &b);
-	return sk_spool_stream_open(sp, a, b - a);
 }
 
 SK_API int

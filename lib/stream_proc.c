@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,8 +17,6 @@
 #include "sk_impl.h"
 
 #define FEED_BUF (64 * 1024)
-
-extern char **environ;
 
 struct proc {
 	sk_stream base;
@@ -180,10 +177,7 @@ SK_API sk_stream *
 sk_proc_open(char *const argv[], sk_stream *in)
 {
 	struct proc *p = NULL;
-	int outp[2] = {-1, -1}, inp[2] = {-1, -1}, e;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, def;
+	int outp[2] = {-1, -1}, inp[2] = {-1, -1}, fds[2], e;
 
 	if (argv == NULL || argv[0] == NULL) {
 		errno = EINVAL;
@@ -196,30 +190,10 @@ sk_proc_open(char *const argv[], sk_stream *in)
 	if (in &&
 	    (pipe2(inp, O_CLOEXEC) < 0 || (p->pend = malloc(FEED_BUF)) == NULL))
 		goto fail;
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
-		errno = e;
+	fds[0] = inp[0];
+	fds[1] = outp[1];
+	if (sk_spawn(&p->pid, argv, fds, 2, 0) < 0)
 		goto fail;
-	}
-	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
-	if (in)
-		posix_spawn_file_actions_adddup2(&fa, inp[0], STDIN_FILENO);
-	/* The child starts with default SIGPIPE handling and no blocked
-	 * signals, whatever this process has set for itself. */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	                                    POSIX_SPAWN_SETSIGDEF);
-	e = posix_spawnp(&p->pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (e != 0) {
-		errno = e;
-		goto fail;
-	}
 	close(outp[1]);
 	sk__init(&p->base, &proc_ops);
 	p->out = outp[0];

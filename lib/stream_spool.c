@@ -1,7 +1,8 @@
 /*
  * stream_spool.c - a stream over a range of a spool, pulled lazily.  It
  * is what makes a pipe random-access for the programs: sections of it
- * read the same spool at other offsets.
+ * read the same spool at other offsets.  It is built on spool.c (the
+ * layer below), never the other way round.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -144,4 +145,24 @@ sk_spool_stream_open(sk_spool *sp, int64_t off, int64_t len)
 	t->off = off;
 	t->end = len == SK_UNKNOWN ? SK_UNKNOWN : off + len;
 	return &t->base;
+}
+
+SK_API sk_stream *
+sk_spool_range_open(sk_spool *sp, const struct sk_range *r, int *inside)
+{
+	int64_t need = SK_UNKNOWN, total, a, b;
+
+	if (!r->start_from_end && r->has_end && !r->end_from_end) {
+		int64_t e = r->end;
+		if (r->end_is_len)
+			e = r->start > INT64_MAX - r->end ? INT64_MAX
+			                                  : r->start + r->end;
+		need = e > r->start ? e : r->start;
+	}
+	if (sk_spool_fill(sp, need) < 0)
+		return NULL;
+	/* An incomplete spool already holds all the range needs. */
+	total = sk_spool_complete(sp) ? sk_spool_size(sp) : INT64_MAX;
+	*inside = sk_range_resolve(r, total, &a, &b);
+	return sk_spool_stream_open(sp, a, b - a);
 }

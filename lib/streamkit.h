@@ -325,6 +325,22 @@ int sk_spool_file(sk_spool *sp);
 /* The temporary file's descriptor, or -1 while the spool is in memory. */
 int sk_spool_fd(const sk_spool *sp);
 
+/* What sk_spool_failed() returns: the side of a spool that failed. */
+#define SK_SPOOL_SOURCE 1 /* reading (or closing) src */
+#define SK_SPOOL_STORE  2 /* keeping the bytes: memory, or making or
+                           * writing the temporary file */
+#define SK_SPOOL_LIMIT  3 /* src holds more than sk_spool_limit() allows */
+
+/*
+ * After a call on sp failed, which side failed: SK_SPOOL_SOURCE,
+ * SK_SPOOL_STORE or SK_SPOOL_LIMIT, so that a caller can say "reading
+ * the input" or "the spool file in DIR" without guessing from errno
+ * (EFBIG is both a file size limit and a refused input).  0 while no call
+ * has failed.  It is the side of the sticky error, or of the last failed
+ * sk_spool_file() (STORE; not sticky: the bytes in memory stay readable).
+ */
+int sk_spool_failed(const sk_spool *sp);
+
 /*
  * A stream over bytes [off, off+len) of the spool (len SK_UNKNOWN: to the
  * end of src), pulled lazily.  It borrows the spool: close it before
@@ -366,19 +382,49 @@ int sk_spool_close(sk_spool *sp);
 typedef struct sk_atomic sk_atomic;
 
 /* Flags for sk_atomic_open(). */
-#define SK_ATOMIC_APPEND 0x1 /* append to path instead of replacing it */
+#define SK_ATOMIC_APPEND  0x1 /* append to path instead of replacing it */
+#define SK_ATOMIC_INPLACE 0x2 /* truncate and write path's own file */
 
 /*
- * Prepares to write path.  Replacing (the default): the bytes go to a new
- * file in path's directory that has no name until sk_atomic_commit()
- * renames it over path, so path is never seen half-written; it takes the
- * mode (and, where allowed, the owner) of the file it replaces, or 0666
- * less the umask for a new one.  A symbolic link at path is followed: its
- * target is replaced.  With SK_ATOMIC_APPEND the bytes are appended to
- * path, and sk_atomic_abort() cuts it back to its old length.  Returns
- * NULL with errno on failure.
+ * Prepares to write path.  Symbolic links are followed, each part of path
+ * in turn as open(2) would, and the link itself is kept: what is written
+ * is the file it points to (a dangling link: the file it would name).
+ * Then, by what path names:
+ *
+ *   - A regular file, or nothing yet (the default): the bytes go to a new
+ *     file in that file's directory that has no name until
+ *     sk_atomic_commit() renames it over the file, so the file is never
+ *     seen half-written.  It takes the mode (and, where allowed, the
+ *     owner) of the file it replaces, or 0666 less the umask for a new
+ *     one.  Fails (EACCES, EROFS...) where that directory is not
+ *     writable; sk_atomic_target() tells which directory that is.
+ *   - The same with SK_ATOMIC_APPEND: the bytes are appended to the file
+ *     itself, and sk_atomic_abort() cuts it back to its old length.
+ *   - The same with SK_ATOMIC_INPLACE: the file itself is truncated and
+ *     written (same inode, owner, links; not atomic; no directory write).
+ *   - A descriptor this process holds, named through /proc
+ *     (/dev/stdout, /dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N with this
+ *     process's PID): the bytes go to that descriptor (a duplicate of it),
+ *     at its current offset, as a shell's >&N would; nothing is truncated
+ *     or renamed.  EBADF when it is not open for writing.
+ *   - A device, a FIFO, or another process's /proc/PID/fd/N: opened for
+ *     writing (O_APPEND with SK_ATOMIC_APPEND) and written where it is.
+ *     Opening a FIFO waits for a reader.
+ *
+ * Only the first way is atomic; commit and abort do what the others
+ * allow (a device cannot be cut back).  A directory fails with EISDIR.
+ * Returns NULL with errno on failure.
  */
 sk_atomic *sk_atomic_open(const char *path, int flags);
+
+/*
+ * What sk_atomic_open(path, ...) writes: path with its symbolic links
+ * followed, as an absolute path (for a descriptor this process holds,
+ * "/proc/self/fd/N").  For a regular file, the directory part is where
+ * the new file is made.  malloc'd, or NULL with errno (ENOENT when a
+ * directory on the way is missing).
+ */
+char *sk_atomic_target(const char *path);
 
 /* The descriptor to write to (owned by the object). */
 int sk_atomic_fd(const sk_atomic *a);
@@ -392,19 +438,45 @@ int sk_atomic_fd(const sk_atomic *a);
 const char *sk_atomic_tmpname(const sk_atomic *a);
 
 /*
- * Makes the write final: flushes it to disk, then renames it over path.
- * Frees a.  Returns 0, or -1 with errno (path then untouched, the
- * temporary removed).  A caller that handles signals should block them
- * around this call: it briefly gives the temporary file a name.
+ * Makes the write final: flushes a regular file to disk, then, when
+ * replacing, renames the new file over the old.  Frees a.  Returns 0, or
+ * -1 with errno (a replaced file then untouched, the temporary removed).
+ * A caller that handles signals should block them around this call: it
+ * briefly gives the temporary file a name.
  */
 int sk_atomic_commit(sk_atomic *a);
 
-/* Gives up: path is left as it was.  Frees a. */
+/*
+ * Gives up: a replaced file is left as it was, an appended one cut back
+ * to its old length; what was written in place stays written.  Frees a.
+ */
 void sk_atomic_abort(sk_atomic *a);
 
 /* ------------------------------------------------------------------ */
 /* Processes                                                            */
 /* ------------------------------------------------------------------ */
+
+/* Flags for sk_spawn(). */
+#define SK_SPAWN_KEEP_SIGPIPE 0x1 /* leave SIGPIPE as exec leaves it */
+/* The most descriptors sk_spawn() places (0 to SK_SPAWN_MAXFDS - 1). */
+#define SK_SPAWN_MAXFDS 16
+
+/*
+ * Starts argv[0] (looked up in PATH, no shell) with arguments argv, and
+ * sets *pid; the caller waits for it (waitpid(2)).  The child's
+ * descriptor i is fds[i] of this process for i < nfds, or inherited as
+ * it is when fds[i] is -1; a descriptor placed at its own number reaches
+ * the child even when it is close-on-exec here.  The child starts with no
+ * signal blocked and with SIGXFSZ and SIGPIPE at their default action,
+ * whatever this process set for itself; with SK_SPAWN_KEEP_SIGPIPE,
+ * SIGPIPE is left as exec leaves it (default when caught here, ignored
+ * when ignored here), for a program that keeps a SIGPIPE its own parent
+ * ignored and passes it on as a shell would.  Returns 0, or -1 with errno
+ * (ENOENT: not found; EACCES, ENOEXEC: cannot be run; EINVAL: bad
+ * arguments, nfds over SK_SPAWN_MAXFDS).
+ */
+int sk_spawn(pid_t *pid, char *const argv[], const int *fds, size_t nfds,
+             int flags);
 
 /*
  * Runs argv[0] (looked up in PATH, no shell) and returns its standard
@@ -412,6 +484,7 @@ void sk_atomic_abort(sk_atomic *a);
  * fed from it (the stream takes ownership of in) as the output is read;
  * otherwise the process inherits standard input.  Standard error is
  * inherited.  A process that stops reading its input early is not an error.
+ * The process is started by sk_spawn() (its signals as said there).
  * Returns NULL with errno on failure (ENOENT, EACCES when it cannot run).
  */
 sk_stream *sk_proc_open(char *const argv[], sk_stream *in);

@@ -17,7 +17,10 @@ run "cat lib/streamkit.h | substream --lines -r -3:"
 run "cat lib/*.c | substream -r 0+60,-60: | od -c | head -4"
 run "substream -r 0x0+8 build/lib/libstreamkit.a | od -c"
 run "substream --lines --strict -r 100000: README.md || echo \"(exit status \$?)\""
-run "cat lib/*.c | spoolbuf -m 64K wc -c {}"
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+run "printf 'pear\\napple\\nfig\\n' >$list; sort $list | spoolbuf $list; cat $list"
+run "cat lib/*.c | spoolbuf -m 64K -x wc -c {}"
 run "cat README.md | spoolbuf --seek -90"
 run "sort -r docs/ARCHITECTURE.md | spoolbuf --max 1K || echo \"(exit status \$?)\""
 run "cat lib/*.c lib/*.h | pump -q 64K --stats | wc -c"

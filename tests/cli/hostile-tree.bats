@@ -188,7 +188,7 @@ PY
 @test "spoolbuf passes commands and {} paths with spaces and quotes as they are, without a shell" {
 	mkdir "$T/tmp dir"
 	run bash -c "echo data | TMPDIR='$T/tmp dir' spoolbuf -n \"a b 'c\\\" d.txt\" \
-		printf '[%s]\n' {} 'x y' '\$HOME' '*' ';' '\$(id)'"
+		-x printf '[%s]\n' {} 'x y' '\$HOME' '*' ';' '\$(id)'"
 	assert_success
 	assert_line --index 0 --regexp "^\[$T/tmp dir/.*/a b 'c\" d.txt\]$"
 	assert_line --index 1 "[x y]"
@@ -197,7 +197,7 @@ PY
 	assert_line --index 4 '[;]'
 	assert_line --index 5 '[$(id)]'
 	# And the file behind {} holds the input.
-	run bash -c "echo data | TMPDIR='$T/tmp dir' spoolbuf -n 'q \"x\".txt' cat {}"
+	run bash -c "echo data | TMPDIR='$T/tmp dir' spoolbuf -n 'q \"x\".txt' -x cat {}"
 	assert_output data
 	[ -z "$(ls -A "$T/tmp dir")" ]
 }

@@ -75,7 +75,7 @@ SLOW="head -c 12M /dev/urandom; sleep 4"
 			[ "$ST" -eq $((128 + num)) ] || { echo "substream $sig at $d: $ST"; false; }
 			[ -z "$(ls -A "$T/tmp")" ] || { echo "substream left: $(ls -A "$T/tmp")"; false; }
 			# spoolbuf running a command on a named file.
-			sigrun "$sig" "$d" "$SLOW" "spoolbuf -m 1M cat {} >'$T/out'"
+			sigrun "$sig" "$d" "$SLOW" "spoolbuf -m 1M -n in -x cat {} >'$T/out'"
 			[ "$ST" -eq $((128 + num)) ] || { echo "spoolbuf cmd $sig at $d: $ST"; false; }
 			[ -z "$(ls -A "$T/tmp")" ] || { echo "spoolbuf left: $(ls -A "$T/tmp")"; false; }
 		done

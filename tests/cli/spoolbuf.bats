@@ -18,20 +18,43 @@ load helper
 }
 
 @test "spoolbuf rejects bad options with usage status 2" {
-	for args in "--bogus" "-m 12Q" "-m 0" "--max x" "-r 1:2:3" "--seek abc" \
-	    "--append" "-n a/b" "-n .." "-r 0:1 cat" "-o $T/x cat"; do
-		run spoolbuf $args </dev/null
+	for args in "--bogus" "-q" "-m" "--memory" "-m 12Q" "-m 0" "--max x" \
+	    "-r 1:2:3" "--seek abc" "--seek 1:2" "--seek 5,6" "--seek 1+2" \
+	    "--append" "--inplace" "--keep-if-empty" "-a --inplace $T/f" \
+	    "-n a/b" "-n .." "-n x" "-x" "-r 0:1 -x cat" "-o $T/x -x cat" \
+	    "$T/x -x cat" "-a -x cat" "--keep-if-empty -x cat" \
+	    "$T/a $T/b" "-o $T/a $T/b" "-o $T/a -o $T/b"; do
+		run --separate-stderr spoolbuf $args </dev/null
 		assert_failure 2
-		assert_output --partial "Try 'spoolbuf --help'"
+		assert_equal "$output" ""
+		# One message, then the hint: two lines, never more.
+		nl=${stderr//[^$'\n']/}
+		assert_equal "${#nl}:${stderr##*$'\n'}" \
+		    "1:Try 'spoolbuf --help' for more information."
 	done
+	[ -z "$(ls -A "$T")" ]
 	run spoolbuf -m 12Q </dev/null
 	assert_output --partial "invalid size for --memory: '12Q'"
+	run spoolbuf --bogus </dev/null
+	assert_line -n 0 "spoolbuf: unknown option '--bogus'"
+	run spoolbuf -m </dev/null
+	assert_line -n 0 "spoolbuf: option '-m' needs an argument"
+	run spoolbuf "$T/a" "$T/b" </dev/null
+	assert_line -n 0 "spoolbuf: extra operand '$T/b' (to run a command on the input: -x COMMAND [ARG]...)"
+	run spoolbuf --seek '' </dev/null
+	assert_line -n 0 "spoolbuf: invalid offset for --seek: ''"
 }
 
 @test "spoolbuf reports a missing input file, status 1" {
 	run spoolbuf -i "$T/missing"
 	assert_failure 1
 	assert_output "spoolbuf: $T/missing: No such file or directory"
+	run spoolbuf -i ''
+	assert_failure 1
+	assert_output "spoolbuf: '': No such file or directory"
+	run spoolbuf '' </dev/null
+	assert_failure 1
+	assert_output "spoolbuf: '': No such file or directory"
 }
 
 @test "spoolbuf writes the whole input back, below and above the memory cap" {
@@ -138,90 +161,168 @@ load helper
 	assert_output "1000"
 }
 
-@test "spoolbuf runs a command on a named file for each {} argument" {
+@test "spoolbuf -x gives each {} argument a path to the input" {
 	mkdir "$T/src" "$T/tmp"
 	seq 1 100 >"$T/src/numbers.txt"
-	(cd "$T/src" && zip -q "$T/a.zip" numbers.txt)
-	run bash -c "cat '$T/a.zip' | TMPDIR='$T/tmp' spoolbuf unzip -l {}"
+	(cd "$T/src" && zip -q "$T/a.zip" numbers.txt && xz -k numbers.txt)
+	run bash -c "cat '$T/a.zip' | TMPDIR='$T/tmp' spoolbuf -x unzip -l {}"
 	assert_success
 	assert_output --partial "numbers.txt"
-	sqlite3 "$T/db" 'create table fruit(name); insert into fruit values ("fig");'
-	run bash -c "cat '$T/db' | spoolbuf -T '$T/tmp' sqlite3 {} 'select name from fruit'"
+	# xz cannot --list stdin: the README's example.
+	run bash -c "cat '$T/src/numbers.txt.xz' | spoolbuf -T '$T/tmp' -x xz --list {}"
 	assert_success
-	assert_output "fig"
-	run bash -c "seq 1 5 | spoolbuf -T '$T/tmp' cmp {} {}"
+	assert_output --partial "/dev/fd/3"
+	assert_output --partial "CRC64"
+	run bash -c "seq 1 5 | spoolbuf -T '$T/tmp' -x cmp {} {}"
 	assert_success
 	[ -z "$(ls -A "$T/tmp")" ]
 }
 
-@test "spoolbuf passes arguments without a shell and names the file with -n" {
-	run bash -c "echo hi | spoolbuf -n 'my file.txt' printf '<%s>' 'a b' \"it's\" '\$HOME' {}"
+@test "spoolbuf -x {} is /dev/fd/3, the nameless spool file, from its start" {
+	mkdir "$T/tmp"
+	gen "$T/in" 3000000
+	# Past the memory cap and below it; opened twice, read at its start.
+	for m in 1K 8M; do
+		run bash -c "cat '$T/in' | spoolbuf -m $m -T '$T/tmp' -x sh -c 'echo \"\$1\"; cmp \"\$1\" \"\$2\" && cmp \"\$1\" \"\$3\" && cmp - \"\$3\" <&3' sh {} {} '$T/in'"
+		assert_success
+		assert_output "/dev/fd/3"
+	done
+	# Nothing by name in TMPDIR while the command runs.
+	run bash -c "echo data | spoolbuf -T '$T/tmp' -x sh -c 'ls -A \"\$1\"; readlink /proc/self/fd/3' sh '$T/tmp' {}"
 	assert_success
-	assert_output --regexp "^<a b><it's><\\\$HOME><.*/spoolbuf\.[A-Za-z0-9]+/my file\.txt>$"
+	assert_output --regexp "^$T/tmp/#[0-9]+ \(deleted\)\$"
+}
+
+@test "spoolbuf -x leaves nothing behind when killed by SIGKILL" {
+	mkdir "$T/tmp"
+	echo data | TMPDIR="$T/tmp" spoolbuf -m 1 -x sh -c 'echo $$ >"$1"; exec sleep 30' sh "$T/started" {} &
+	pid=$!
+	for i in $(seq 100); do [ -s "$T/started" ] && break; sleep 0.1; done
+	[ -s "$T/started" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	kill "$(cat "$T/started")"
+	[ -z "$(ls -A "$T/tmp")" ]
+}
+
+@test "spoolbuf -x -n gives {} a real file by name, for sqlite3" {
+	mkdir "$T/tmp"
+	sqlite3 "$T/db" 'create table fruit(name); insert into fruit values ("fig");'
+	# sqlite3 reopens its file by name: a /dev/fd path reads empty.
+	run bash -c "cat '$T/db' | spoolbuf -T '$T/tmp' -n app.db -x sqlite3 {} 'select name from fruit'"
+	assert_success
+	assert_output "fig"
+	[ -z "$(ls -A "$T/tmp")" ]
+}
+
+@test "spoolbuf passes arguments without a shell and names the file with -n" {
+	run bash -c "echo hi | spoolbuf -n 'my file.txt' -x printf '<%s>' 'a b' \"it's\" '\$HOME' {} -x -- -a"
+	assert_success
+	assert_output --regexp "^<a b><it's><\\\$HOME><.*/spoolbuf\.[A-Za-z0-9]+/my file\.txt><-x><--><-a>$"
+	# Options come before -x; all after COMMAND is COMMAND's.
+	run bash -c "echo hi | spoolbuf -x echo -m 1 -o x {}"
+	assert_success
+	assert_output "-m 1 -o x /dev/fd/3"
+	[ ! -e x ]
 }
 
 @test "spoolbuf gives a command without {} the seekable spool as stdin" {
 	gen "$T/in" 3000000
-	run bash -c "cat '$T/in' | spoolbuf -m 1K python3 -c 'import os; os.lseek(0, -10, 2); print(os.lseek(0, 0, 1)); os.lseek(0,0,0); print(len(os.read(0, 5)))'"
+	run bash -c "cat '$T/in' | spoolbuf -m 1K -x python3 -c 'import os; os.lseek(0, -10, 2); print(os.lseek(0, 0, 1)); os.lseek(0,0,0); print(len(os.read(0, 5)))'"
 	assert_success
 	assert_output $'2999990\n5'
-	run bash -c "cat '$T/in' | spoolbuf tail -c 100 | cmp - <(tail -c 100 '$T/in')"
+	run bash -c "cat '$T/in' | spoolbuf -x tail -c 100 | cmp - <(tail -c 100 '$T/in')"
 	assert_success
 }
 
 @test "spoolbuf exits with the command's status" {
-	run bash -c "echo | spoolbuf sh -c 'exit 7'"
+	run bash -c "echo | spoolbuf -x sh -c 'exit 7'"
 	assert_failure 7
-	run bash -c "echo | spoolbuf sh -c 'kill -TERM \$\$'"
+	run bash -c "echo | spoolbuf --exec=sh -c 'kill -TERM \$\$'"
 	assert_failure 143
-	run -127 bash -c "echo | spoolbuf /nonexistent/command"
+	run -127 bash -c "echo | spoolbuf -x /nonexistent/command"
 	# (valgrind runs posix_spawn as fork and exec: the exec's failure is
 	# then the child's exit status, with no error to report.)
 	[ -n "${SK_VALGRIND:-}" ] ||
 	    assert_output --partial "spoolbuf: /nonexistent/command: No such file or directory"
-	run bash -c "echo | spoolbuf /etc/passwd"
+	run bash -c "echo | spoolbuf -x /etc/passwd"
 	# (Under valgrind that child exits 127 too, for the same reason.)
 	[ -n "${SK_VALGRIND:-}" ] || assert_failure 126
 }
 
+@test "spoolbuf passes on an ignored SIGPIPE and resets a caught one" {
+	run bash -c "trap '' PIPE; echo | spoolbuf -x grep SigIgn /proc/self/status"
+	assert_success
+	# SIGPIPE is signal 13: bit 12 of the mask, 0x1000.
+	[ $(( 0x${output##*:	} & 0x1000 )) -ne 0 ]
+	run bash -c "echo | spoolbuf -x grep SigIgn /proc/self/status"
+	[ $(( 0x${output##*:	} & 0x1000 )) -eq 0 ]
+	# SIGXFSZ, which spoolbuf ignores for itself, is default again.
+	[ $(( 0x${output##*:	} & 0x1000000 )) -eq 0 ]
+}
+
 @test "spoolbuf removes its private directory when killed during a command" {
 	mkdir "$T/tmp"
-	for sig in INT TERM HUP; do
-		echo data | TMPDIR="$T/tmp" spoolbuf sh -c 'exec sleep 37' sh {} &
+	for sig in INT TERM HUP QUIT; do
+		rm -f "$T/started"
+		# (An asynchronous command starts with SIGINT and SIGQUIT
+		# ignored, as the shell sets them: reset them first.)
+		echo data | (trap - INT QUIT; TMPDIR="$T/tmp" exec spoolbuf -n in -x sh -c 'echo $$ >"$1"; exec sleep 37' sh "$T/started" {}) &
 		pid=$!
-		for i in $(seq 50); do [ -n "$(ls -A "$T/tmp")" ] && break; sleep 0.1; done
+		for i in $(seq 100); do [ -s "$T/started" ] && break; sleep 0.1; done
 		[ -n "$(ls -A "$T/tmp")" ]
 		kill -"$sig" "$pid"
 		wait "$pid" || true
 		[ -z "$(ls -A "$T/tmp")" ]
+		# The signal went on to the command too.
+		child=$(cat "$T/started")
+		for i in $(seq 50); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+		! kill -0 "$child" 2>/dev/null
 	done
-	# The signal went on to the command too.
-	sleep 0.2
-	! pgrep -x -f 'sleep 37' >/dev/null
 }
 
-# feed_then_hang FIFO MIB: writes MIB MiB into FIFO, then holds it open.
+# feed_then_hang FIFO MIB: writes MIB MiB into FIFO, then holds it open
+# (the same process, by exec, so that killing $feeder ends it).
 feed_then_hang() {
-	python3 -c 'import sys, time
-f = open(sys.argv[1], "wb")
-f.write(b"\0" * (int(sys.argv[2]) << 20)); f.flush(); time.sleep(30)' "$1" "$2" &
+	(head -c "$2M" /dev/zero; exec sleep 30) >"$1" &
 	feeder=$!
+}
+
+# spool_fd_of PID DIR: prints the /proc link of PID's spool file in DIR
+# once it has one (the input passed the memory cap), waiting up to 30 s.
+spool_fd_of() {
+	local fd i
+	for i in $(seq 300); do
+		for fd in /proc/"$1"/fd/*; do
+			case $(readlink "$fd" 2>/dev/null) in "$2/"*)
+				echo "$fd"
+				return 0
+			esac
+		done
+		sleep 0.1
+	done
+	return 1
 }
 
 @test "spoolbuf leaves no spool file after a signal while soaking" {
 	mkdir "$T/tmp"
 	mkfifo "$T/fifo"
-	for sig in INT TERM HUP PIPE; do
+	echo precious >"$T/f"
+	for sig in INT TERM HUP PIPE QUIT; do
 		feed_then_hang "$T/fifo" 20
-		spoolbuf -m 1M -T "$T/tmp" <"$T/fifo" >/dev/null &
+		(trap - INT QUIT; exec spoolbuf -m 1M -T "$T/tmp" "$T/f" <"$T/fifo") &
 		pid=$!
-		sleep 0.5
+		spool_fd_of "$pid" "$T/tmp" >/dev/null
 		kill -"$sig" "$pid"
-		run wait "$pid"
-		[ "$status" -gt 128 ]
-		kill "$feeder" 2>/dev/null || true
-		wait "$feeder" 2>/dev/null || true
+		st=0
+		wait "$pid" || st=$?
+		# Ended by the signal itself, after cleaning up.
+		assert_equal "$st" $((128 + $(kill -l "$sig")))
+		kill "$feeder"
+		wait "$feeder" || true
 		[ -z "$(ls -A "$T/tmp")" ]
+		assert_equal "$(cat "$T/f")" "precious"
+		assert_equal "$(ls -A "$T" | sort | tr '\n' ' ')" "f fifo tmp "
 	done
 }
 
@@ -231,19 +332,10 @@ f.write(b"\0" * (int(sys.argv[2]) << 20)); f.flush(); time.sleep(30)' "$1" "$2" 
 	feed_then_hang "$T/fifo" 8
 	spoolbuf -m 1M -T "$T/tmp" <"$T/fifo" >/dev/null &
 	pid=$!
-	sleep 1
-	found=
-	for fd in /proc/"$pid"/fd/*; do
-		target=$(readlink "$fd")
-		case $target in "$T/tmp/"*)
-			found=$target
-			[ "$(stat -L -c %a "$fd")" = 600 ]
-			[ "$(stat -L -c %h "$fd")" = 0 ]
-		esac
-	done
+	fd=$(spool_fd_of "$pid" "$T/tmp")
+	assert_equal "$(stat -L -c '%a %h' "$fd")" "600 0"
 	kill "$pid" "$feeder"
 	wait "$pid" "$feeder" || true
-	[ -n "$found" ]
 	[ -z "$(ls -A "$T/tmp")" ]
 }
 
@@ -259,4 +351,46 @@ f.write(b"\0" * (int(sys.argv[2]) << 20)); f.flush(); time.sleep(30)' "$1" "$2" 
 	run bash -c "echo hello | spoolbuf >/dev/full"
 	assert_failure 1
 	assert_output "spoolbuf: write error: No space left on device"
+}
+
+@test "spoolbuf bash completion: FILE is a file, -x a command, then its own" {
+	top=$BATS_TEST_DIRNAME/../..
+	complete_words() { # WORD...: what bash completes for the last word
+		bash -c 'source /usr/share/bash-completion/bash_completion
+			source "$1"; shift
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+			COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+			_spoolbuf; printf "%s\n" "${COMPREPLY[@]}"' sh \
+			"$top/completions/bash/spoolbuf" "$@"
+	}
+	cd "$top"
+	run complete_words spoolbuf READ
+	assert_output "README.md"
+	run complete_words spoolbuf -m 1M -x sor
+	assert_line "sort"
+	run complete_words spoolbuf -x sort --rev
+	assert_output "--reverse"
+	run complete_words spoolbuf --keep
+	assert_output "--keep-if-empty"
+}
+
+@test "spoolbuf says which side of the spool failed: the input or its file" {
+	so=$SK_BIN/../tests/faultinj.so
+	[ -f "$so" ] || skip "no $so (make check builds it)"
+	[ -z "${SK_SANITIZED:-}" ] || skip "LD_PRELOAD fault injection does not mix with ASan or valgrind"
+	mkdir "$T/tmp"
+	gen "$T/in" 300000
+	# EIO reading the input, and EIO writing the spool file: one errno,
+	# two sides, two messages (it used to say "read error" for both).
+	run bash -c "cat '$T/in' | SK_FAULT=read:2+:EIO SK_FAULT_PROG=spoolbuf LD_PRELOAD='$so' spoolbuf -m 1M -T '$T/tmp' >/dev/null"
+	assert_failure 1
+	assert_output "spoolbuf: read error: Input/output error"
+	run bash -c "cat '$T/in' | SK_FAULT=write:1+:EIO SK_FAULT_PROG=spoolbuf LD_PRELOAD='$so' spoolbuf -m 64K -T '$T/tmp' >/dev/null"
+	assert_failure 1
+	assert_output "spoolbuf: spool file in $T/tmp: Input/output error"
+	# ENOSPC making the file of a named {} copy: the spool file too.
+	run bash -c "cat '$T/in' | SK_FAULT=write:1+:ENOSPC SK_FAULT_PROG=spoolbuf LD_PRELOAD='$so' spoolbuf -T '$T/tmp' -x cat {}"
+	assert_failure 1
+	assert_output "spoolbuf: spool file in $T/tmp: No space left on device"
+	[ -z "$(ls -A "$T/tmp")" ]
 }

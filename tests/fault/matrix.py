@@ -106,7 +106,9 @@ def scenarios():
     s.append(("spoolbuf -r on a pipe", "cat in | $P spoolbuf -m 64K -r -1000:,0+10 >out", DATA,
               out_is(DATA[-1000:] + DATA[:10])))
     s.append(("spoolbuf -o", "cat in | $P spoolbuf -m 64K -o dest", DATA, out_is(DATA, "dest")))
-    s.append(("spoolbuf COMMAND {}", "cat in | $P spoolbuf -m 64K cat {} >out", DATA, out_is(DATA)))
+    s.append(("spoolbuf -x COMMAND {}", "cat in | $P spoolbuf -m 64K -x cat {} >out", DATA, out_is(DATA)))
+    s.append(("spoolbuf -x COMMAND, stdin", "cat in | $P spoolbuf -m 64K -x cat >out", DATA,
+              out_is(DATA)))
     s.append(("pump pipe to file", "cat in | $P pump -q 256K >out", DATA, out_is(DATA)))
     s.append(("pump file to pipe", "$P pump -q 64K in | cat >out", DATA, out_is(DATA)))
     s.append(("pump fan-out", "$P pump -q 64K -o - -o out2 in >out", DATA,

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +255,93 @@ spool_link_names_the_whole_input(void)
 	free(src);
 }
 
+/* A stream that reads n bytes of src, then fails with EISDIR (a read of
+ * a directory): a source that breaks on either side of the cap. */
+static sk_stream *
+failing_after(const unsigned char *src, size_t n)
+{
+	sk_stream *parts[2];
+	int dfd = open("/", O_RDONLY | O_DIRECTORY);
+
+	parts[0] = sk_mem_open(src, n, 0);
+	parts[1] = sk_fd_open(dfd, SK_FD_OWN);
+	return sk_concat_open(parts, 2);
+}
+
+static void
+spool_says_which_side_failed(void)
+{
+	unsigned char *src = t_pattern(N, 29);
+	/* Cut short in memory, in its file, and at the very start. */
+	static const size_t cuts[] = {0, 500, 5000};
+	struct rlimit old, small = {65536, 0};
+	sk_spool *sp;
+
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		sp = sk_spool_open(failing_after(src, cuts[i]), 1000, NULL);
+		CHECK_EQ(sk_spool_failed(sp), 0);
+		CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), -1);
+		CHECK_EQ(errno, EISDIR);
+		CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_SOURCE);
+		/* (In the file, a failed copy's last step is not counted.) */
+		CHECK(sk_spool_size(sp) <= (int64_t)cuts[i]);
+		sk_spool_close(sp);
+	}
+	/* No file can be made: the store side. */
+	sp = sk_spool_open(sk_mem_open(src, N, 0), 1000, "/nonexistent");
+	CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), -1);
+	CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_STORE);
+	sk_spool_close(sp);
+	/* A file size limit is EFBIG from the store, not the limit. */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small.rlim_max = old.rlim_max;
+	setrlimit(RLIMIT_FSIZE, &small);
+	sp = sk_spool_open(sk_mem_open(src, N, 0), 1000, NULL);
+	CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), -1);
+	CHECK_EQ(errno, EFBIG);
+	CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_STORE);
+	sk_spool_close(sp);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	/* And one byte past --max is the limit, also EFBIG. */
+	for (int cap = 0; cap < 2; cap++) {
+		sp =
+		    sk_spool_open(sk_mem_open(src, N, 0), cap ? 1000 : N, NULL);
+		sk_spool_limit(sp, 4096);
+		CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), -1);
+		CHECK_EQ(errno, EFBIG);
+		CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_LIMIT);
+		sk_spool_close(sp);
+	}
+	/* A spool already past a new limit says so at once. */
+	sp = sk_spool_open(sk_mem_open(src, N, 0), 0, NULL);
+	CHECK_EQ(sk_spool_fill(sp, 100), 100);
+	CHECK_EQ(sk_spool_limit(sp, 99), -1);
+	CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_LIMIT);
+	sk_spool_close(sp);
+	free(src);
+}
+
+static void
+a_failed_move_to_a_file_is_the_store_and_not_sticky(void)
+{
+	unsigned char *src = t_pattern(1000, 30), b[10];
+	sk_spool *sp =
+	    sk_spool_open(sk_mem_open(src, 1000, 0), 1 << 20, "/nonexistent");
+
+	CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), 1000);
+	CHECK_EQ(sk_spool_file(sp), -1);
+	CHECK_EQ(errno, ENOENT);
+	CHECK_EQ(sk_spool_failed(sp), SK_SPOOL_STORE);
+	/* What memory holds is all still there. */
+	CHECK_EQ(sk_spool_fill(sp, SK_UNKNOWN), 1000);
+	CHECK_EQ(sk_spool_read_at(sp, b, 10, 990), 10);
+	CHECK(memcmp(b, src + 990, 10) == 0);
+	sk_spool_close(sp);
+	free(src);
+}
+
 T_CASES(T(spool_limit_stops_reading_one_byte_past_it),
         T(spool_range_reads_only_as_far_as_the_range),
         T(spool_link_names_the_whole_input),
@@ -261,4 +350,5 @@ T_CASES(T(spool_limit_stops_reading_one_byte_past_it),
         T(spool_file_is_unnamed_and_private),
         T(spool_file_can_be_forced_from_memory),
         T(spool_streams_and_their_sections_read_lazily),
-        T(spool_reports_a_full_disk))
+        T(spool_reports_a_full_disk), T(spool_says_which_side_failed),
+        T(a_failed_move_to_a_file_is_the_store_and_not_sticky))
