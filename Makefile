@@ -82,9 +82,12 @@ $(BUILD)/lib/libstreamkit.so: $(SHARED)
 # Programs link the static library, each with only the system libraries
 # it needs: substream, spoolbuf and pump never load libarchive.
 LIBS_tarstream := -larchive -lzstd
+# pump's other parts and the progress drawer it shares with tarstream.
+PUMPOBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/pump_*.c))
+$(BUILD)/bin/pump: $(PUMPOBJ)
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBS_$*)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) $(LIBS_$*)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)

@@ -179,6 +179,12 @@ watch(sk_pump *p)
 		tick = p->cfg.stall_ns / 4 ? p->cfg.stall_ns / 4 : 1;
 	pthread_mutex_lock(&p->q.mu);
 	p->moved_ns = p->start_ns;
+	/* The first sample is the start: the rate is known from the first
+	 * tick on. */
+	p->samp_t[0] = p->start_ns;
+	p->samp_b[0] = 0;
+	p->samp_head = 1;
+	p->nsamp = 1;
 	next = p->start_ns + tick;
 	while (p->writers_left > 0) {
 		struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
@@ -314,9 +320,9 @@ sk_pump_stats(sk_pump *p, struct sk_pump_stats *st)
 		if (p->q.alive[i] && p->outs[i].lines < lines)
 			lines = p->outs[i].lines;
 	st->lines = lines == UINT64_MAX ? 0 : lines;
-	st->queued = (size_t)(p->q.in - (st->bytes_out > p->q.in
-	                                     ? p->q.in
-	                                     : st->bytes_out));
+	st->queued =
+	    (size_t)(p->q.in -
+	             (st->bytes_out > p->q.in ? p->q.in : st->bytes_out));
 	st->pauses = p->q.pauses;
 	st->full_ns = p->q.full_ns;
 	st->empty_ns = p->q.empty_ns;

@@ -51,8 +51,8 @@ struct sk_pump {
 	pthread_cond_t run_cv; /* a writer ended: wakes the watcher */
 
 	/* The watcher's samples (sk_pump_run's thread), read by stats. */
-	uint64_t moved_ns;             /* when a byte last moved */
-	uint64_t last_in, last_out;    /* the counters at that time */
+	uint64_t moved_ns;               /* when a byte last moved */
+	uint64_t last_in, last_out;      /* the counters at that time */
 	uint64_t samp_t[11], samp_b[11]; /* a ring over one window */
 	unsigned nsamp, samp_head;
 	double rate_now;

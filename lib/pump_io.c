@@ -188,8 +188,9 @@ sk__pump_reader(void *arg)
 			break;
 		if (pc.rate) {
 			uint64_t due =
-			    pc.base_ns + (uint64_t)((double)(p->q.in - pc.base_in) *
-			                            1e9 / (double)pc.rate);
+			    pc.base_ns +
+			    (uint64_t)((double)(p->q.in - pc.base_in) * 1e9 /
+			               (double)pc.rate);
 			if (sk__now_ns() < due) {
 				sk__queue_sleep_until(&p->q, due);
 				continue;
@@ -267,8 +268,7 @@ write_out(sk_pump *p, struct sk__pump_output *o, const char *span, size_t n)
  * lines, and the last bytes.  One lock for both, taken only when asked.
  */
 static void
-note_written(sk_pump *p, struct sk__pump_output *o, const char *span,
-             size_t w)
+note_written(sk_pump *p, struct sk__pump_output *o, const char *span, size_t w)
 {
 	uint64_t lines = 0;
 	size_t keep = p->cfg.keep_last;
@@ -286,8 +286,8 @@ note_written(sk_pump *p, struct sk__pump_output *o, const char *span,
 			memcpy(p->last, span + w - keep, keep);
 			p->last_len = keep;
 		} else {
-			size_t kept = p->last_len < keep - w ? p->last_len
-			                                     : keep - w;
+			size_t kept =
+			    p->last_len < keep - w ? p->last_len : keep - w;
 			memmove(p->last, p->last + p->last_len - kept, kept);
 			memcpy(p->last + kept, span, w);
 			p->last_len = kept + w;

@@ -36,7 +36,7 @@ struct sk__queue {
 	int werr;           /* writer's error, given to readers at the end */
 	size_t start;       /* readers wait for this many bytes after empty */
 	unsigned char *primed; /* per reader: may read below start */
-	uint64_t pauses;    /* times the high watermark was reached */
+	uint64_t pauses;       /* times the high watermark was reached */
 	uint64_t full_ns, empty_ns;
 	int cancel_fd; /* eventfd, readable once cancelled */
 };
@@ -63,8 +63,8 @@ void sk__queue_close(struct sk__queue *q, int err);
  * Reader r: waits for bytes and returns how many are ready (with a
  * buffer: a contiguous span at *p), at most max.  With a start threshold,
  * a reader that found the queue empty waits until it holds start bytes or
- * the writer is done (mbuffer's -P: a tape drive that streams).  0 at the end (then
- * *err is the writer's error or 0) or when cancelled (*err ECANCELED).
+ * the writer is done (mbuffer's -P: a tape drive that streams).  0 at the end
+ * (then *err is the writer's error or 0) or when cancelled (*err ECANCELED).
  */
 size_t sk__queue_peek(struct sk__queue *q, size_t r, size_t max, char **p,
                       int *err);
