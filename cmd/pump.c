@@ -317,8 +317,11 @@ settle(void)
 	}
 	if (o.display & D_LAST || (o.format && strchr(o.format, 'A')))
 		o.cfg.keep_last = 4096;
+	/* As pv: a size of 0 is no size, and -S without one does nothing. */
+	if (o.size == 0)
+		o.size = -1;
 	if (o.stop_at_size && o.size < 0)
-		usage_error("--stop-at-size needs --size");
+		o.stop_at_size = 0;
 	if (o.stop_at_size && o.lines)
 		usage_error("--stop-at-size counts bytes, not lines (-l)");
 	if (o.discard && o.nouts)
