@@ -450,7 +450,17 @@ pump_parse(struct pump_opts *o, int argc, char *argv[], int remote, char *msg,
 		}
 	}
 	optind = 0; /* GNU getopt: start afresh, also a second time */
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+	for (;;) {
+		int li = -1;
+		char shown[64];
+		if ((c = getopt_long(argc, argv, optstring, longopts, &li)) ==
+		    -1)
+			break;
+		if (li >= 0)
+			snprintf(shown, sizeof shown, "--%s",
+			         longopts[li].name);
+		else
+			snprintf(shown, sizeof shown, "-%c", c);
 		if (c == '?') {
 			if (remote)
 				fail("bad option '%s'", argv[optind - 1]);
@@ -466,8 +476,7 @@ pump_parse(struct pump_opts *o, int argc, char *argv[], int remote, char *msg,
 			exit(0);
 		}
 		if (remote && (c >= 256 || strchr(remote_ok, c) == NULL))
-			fail("%s cannot change while pump runs",
-			     argv[optind - 1]);
+			fail("%s cannot change while pump runs", shown);
 		one(o, c, optarg);
 	}
 	remote_jmp = NULL;

@@ -141,12 +141,11 @@ component(struct line *l, struct show *sh, const struct pump_opts *o,
 			progress_clock(s, SEG_LEN, c->elapsed);
 		return;
 	case 'e':
-		if ((s = seg(l, 80)) && c->size > 0) {
+		/* The last line has no estimate left to show; pv blanks
+		 * it, the drawer's erase makes room for the rest. */
+		if ((s = seg(l, 80)) && c->size > 0 && !c->final)
 			snprintf(s, SEG_LEN, "ETA %s",
 			         progress_clock(t1, sizeof t1, eta_of(c)));
-			if (c->final)
-				memset(s, ' ', strlen(s));
-		}
 		return;
 	case 'I':
 		if ((s = seg(l, 35)) && c->size > 0) {
@@ -356,7 +355,8 @@ show_print(struct show *sh, const struct pump_opts *o,
 	const char *sep = build(&l, sh ? sh : &tmp, o, c);
 	char buf[1024];
 
-	progress_format(buf, sizeof buf, l.f, l.n, sep, 200);
+	progress_format(buf, sizeof buf, l.f, l.n, sep,
+	                sh && sh->pg ? progress_width(sh->pg) : 200);
 	if (sh && sh->pg)
 		progress_above(sh->pg, buf);
 	else
