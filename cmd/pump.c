@@ -43,6 +43,7 @@ static struct {
 	int waiting_out;     /* an output (no reader) or an input (no writer) */
 	int status;          /* the run thread's verdict when it failed */
 	int rc, err;
+	int finished; /* also told through done_fd, to wake the poll */
 	int done_fd;
 	int argc;
 	char **argv;
@@ -180,8 +181,13 @@ run_main(void *arg)
 		run.rc = sk_pump_run(p);
 		run.err = errno;
 	}
+	pthread_mutex_lock(&run.mu);
+	run.finished = 1;
+	pthread_mutex_unlock(&run.mu);
+	/* The wake-up is a courtesy: the main thread also looks at the
+	 * flag after each poll, which never waits long. */
 	if (write(run.done_fd, &one, sizeof one) < 0) {
-		/* The main thread also sees the thread end by join. */
+		/* Seen at the next poll's end. */
 	}
 	return NULL;
 }
@@ -390,13 +396,17 @@ main(int argc, char *argv[])
 		sk_pump *p;
 		int sig;
 
-		if (o.stall > 0 && wait > 0.1)
-			wait = 0.1; /* the opening's stall clock */
+		int finished;
+
+		if (wait > 0.25)
+			wait =
+			    0.25; /* the flag, and the opening's stall clock */
 		poll(pf, 3, wait > 0 ? (int)(wait * 1000) + 1 : 0);
 		pthread_mutex_lock(&run.mu);
 		p = run.p;
+		finished = run.finished;
 		pthread_mutex_unlock(&run.mu);
-		if (pf[1].revents)
+		if (finished)
 			break;
 		while ((sig = signals_next(sfd)) != 0) {
 			if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {

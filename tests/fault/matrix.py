@@ -103,9 +103,9 @@ def scenarios():
               out_is(DATA[-1000:] + DATA[:10])))
     s.append(("spoolbuf -o", "cat in | $P spoolbuf -m 64K -o dest", DATA, out_is(DATA, "dest")))
     s.append(("spoolbuf COMMAND {}", "cat in | $P spoolbuf -m 64K cat {} >out", DATA, out_is(DATA)))
-    s.append(("pump pipe to file", "cat in | $P pump -q 256K >out", DATA, out_is(DATA)))
-    s.append(("pump file to pipe", "$P pump -q 64K in | cat >out", DATA, out_is(DATA)))
-    s.append(("pump fan-out", "$P pump -q 64K -o - -o out2 in >out", DATA,
+    s.append(("pump pipe to file", "cat in | $P pump -m 256K >out", DATA, out_is(DATA)))
+    s.append(("pump file to pipe", "$P pump -m 64K in | cat >out", DATA, out_is(DATA)))
+    s.append(("pump fan-out", "$P pump -m 64K -o - -o out2 in >out", DATA,
               lambda w: out_is(DATA)(w) and out_is(DATA, "out2")(w)))
     s.append(("tarstream plain", "$P tarstream -C src tree >out", None,
               lambda w: tree_of_tar(open(os.path.join(w, "out"), "rb").read(), "")
