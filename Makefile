@@ -150,7 +150,7 @@ check-sanitize: deps
 # The threaded parts (the pump, the producer, the tar stream) under
 # ThreadSanitizer.
 check-tsan:
-	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump \
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump build/tsan/tests/test_pump_config \
 	    build/tsan/tests/test_tar
 	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 

@@ -462,6 +462,7 @@ main(int argc, char *argv[])
 	opt_i = run.status;
 	if (opt_i >= 0) {
 		show_close(sh);
+		free(fds);
 		return opt_i;
 	}
 	counts(run.p, &c, start, 1);
