@@ -139,6 +139,11 @@ apply(char *buf, size_t n, struct pump_opts *o, sk_pump *p, char *ans,
 	struct pump_opts t = *o;
 	int nw = 1;
 
+	/* Until the pump runs, the run thread still reads the options. */
+	if (p == NULL) {
+		snprintf(ans, anslen, "still opening its files");
+		return 0;
+	}
 	for (size_t i = 0; i < n && nw < MAX_WORDS; i += strlen(buf + i) + 1)
 		words[nw++] = buf + i;
 	words[nw] = NULL;
@@ -152,13 +157,8 @@ apply(char *buf, size_t n, struct pump_opts *o, sk_pump *p, char *ans,
 		snprintf(ans, anslen, "files cannot change while pump runs");
 		return 0;
 	}
-	if (t.cfg.rate != o->cfg.rate) {
-		if (p == NULL) {
-			snprintf(ans, anslen, "still opening its files");
-			return 0;
-		}
+	if (t.cfg.rate != o->cfg.rate)
 		sk_pump_set_rate(p, t.cfg.rate);
-	}
 	if (t.display == 0 && t.format == NULL) {
 		t.display = o->display;
 		t.format = o->format;

@@ -99,3 +99,18 @@ PY
 	assert_failure 1
 	assert_equal "$stderr" "pump: $!: not a running pump"
 }
+
+@test "pump -R waits for a pump that is still opening its files" {
+	mkfifo "$T/nf"
+	printf 'data\n' >"$T/in"
+	pump -o "$T/nf" -P "$T/pid" "$T/in" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$T/pid" ] && break; sleep 0.05; done
+	sleep 0.2
+	run --separate-stderr pump -R "$pid" -L 1M
+	assert_failure 1
+	assert_equal "$stderr" "pump: $pid: still opening its files"
+	kill "$pid"
+	wait "$pid" || true
+	[ ! -e "$T/pid" ]
+}
