@@ -352,7 +352,7 @@ main(int argc, char *argv[])
 	struct show *sh = NULL;
 	struct show_counts c;
 	pthread_t th;
-	int sfd, ctl, *fds, signo = 0, status, opt_i, shown = 0, interval_set;
+	int sfd, ctl, *fds, signo = 0, status, early, shown = 0, interval_set;
 	double start, next;
 
 	program_init();
@@ -459,11 +459,11 @@ main(int argc, char *argv[])
 		}
 	}
 	pthread_join(th, NULL);
-	opt_i = run.status;
-	if (opt_i >= 0) {
+	early = run.status;
+	if (early >= 0) {
 		show_close(sh);
 		free(fds);
-		return opt_i;
+		return early;
 	}
 	counts(run.p, &c, start, 1);
 	if (sh && !(o.wait && c.done == 0) && (c.elapsed >= o.delay || shown))
