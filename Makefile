@@ -87,9 +87,12 @@ $(BUILD)/lib/libstreamkit.so: $(SHARED)
 # Programs link the static library, each with only the system libraries
 # it needs: substream, spoolbuf and pump never load libarchive.
 LIBS_tarstream := -larchive -lzstd
+# pump's other parts and the progress drawer it shares with tarstream.
+PUMPOBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/pump_*.c))
+$(BUILD)/bin/pump: $(PUMPOBJ)
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBS_$*)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) $(LIBS_$*)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
@@ -152,7 +155,7 @@ check-sanitize: deps
 # The threaded parts (the pump, the producer, the tar stream) under
 # ThreadSanitizer.
 check-tsan:
-	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump \
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump build/tsan/tests/test_pump_config \
 	    build/tsan/tests/test_tar build/tsan/tests/test_tar_walk
 	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 

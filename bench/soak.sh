@@ -58,8 +58,8 @@ PY
 	cp "$WORK/$name.rss" "$WORK/plot.$name"
 }
 
-soak "pump -q 16M" "pump -q 16M"
-soak "pump -q 16M (ring: -o - -o /dev/null)" "pump -q 16M -o - -o /dev/null"
+soak "pump -m 16M" "pump -m 16M"
+soak "pump -m 16M (ring: -o - -o /dev/null)" "pump -m 16M -o - -o /dev/null"
 soak "spoolbuf -m 8M" "spoolbuf -m 8M"
 soak "substream -r 1G:-1G" "substream -r 1G:-1G"
 soak "substream --lines -r 10:-10 (a ring of lines)" "tr '\\0' '\\n' | substream --lines -r 10:-10"

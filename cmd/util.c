@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "streamkit.h"
@@ -113,16 +114,18 @@ print_version(void)
 	       sk_version());
 }
 
-struct sk_stream *
-open_inputs(int n, char *const paths[])
+struct sk_stream **
+open_parts(int n, char *const paths[], void (*opening)(const char *path))
 {
 	int nparts = n > 0 ? n : 1, failed = 0;
-	sk_stream **parts = calloc((size_t)nparts, sizeof *parts), *in;
+	sk_stream **parts = calloc((size_t)nparts, sizeof *parts);
 
 	if (parts == NULL)
 		err(EXIT_RUNTIME, "memory");
 	for (int i = 0; i < nparts; i++) {
 		const char *path = n > 0 ? paths[i] : "-";
+		if (opening)
+			opening(path);
 		if ((parts[i] = sk_path_open(path)) == NULL) {
 			/* An empty name would read as no name at all. */
 			warn("%s", *path ? path : "''");
@@ -135,7 +138,17 @@ open_inputs(int n, char *const paths[])
 		free(parts);
 		return NULL;
 	}
-	in = sk_concat_open(parts, (size_t)nparts);
+	return parts;
+}
+
+struct sk_stream *
+open_inputs(int n, char *const paths[])
+{
+	sk_stream **parts = open_parts(n, paths, NULL), *in;
+
+	if (parts == NULL)
+		return NULL;
+	in = sk_concat_open(parts, (size_t)(n > 0 ? n : 1));
 	free(parts);
 	if (in == NULL)
 		err(EXIT_RUNTIME, "memory");
@@ -232,4 +245,28 @@ catch_signals(void (*handler)(int))
 		if (sigaction(sigs[i], NULL, &old) == 0 &&
 		    old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
+}
+
+
+int
+signals_fd(const int *sigs, size_t n)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int
+signals_next(int fd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof si) != (ssize_t)sizeof si)
+		return 0;
+	return (int)si.ssi_signo;
 }

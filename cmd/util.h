@@ -54,6 +54,14 @@ void close_stdout(void);
  */
 struct sk_stream *open_inputs(int n, char *const paths[]);
 
+/*
+ * The same, but returns the n (at least 1) streams unjoined, in a
+ * malloc'd array, calling opening(path) first for each (a program that
+ * must say which name an open(2) is waiting on: a FIFO with no writer).
+ */
+struct sk_stream **open_parts(int n, char *const paths[],
+                              void (*opening)(const char *path));
+
 /* Formats a byte count with a binary suffix ("1.5MiB") into buf. */
 const char *human(char *buf, size_t len, double v);
 /* Formats seconds as H:MM:SS into buf. */
@@ -89,6 +97,19 @@ void hold_signals(int hold);
  * signal that was ignored when the program started is left ignored.
  */
 void catch_signals(void (*handler)(int));
+
+
+/*
+ * The signals a program takes on its main thread instead of in handlers:
+ * blocks the n signals of sigs in the calling thread, and so in every
+ * thread it starts afterwards (a blocked SIGPIPE makes a closed output
+ * EPIPE, a blocked SIGXFSZ a file size limit EFBIG), and returns a
+ * descriptor that is readable while one is pending (signalfd), or -1.
+ */
+int signals_fd(const int *sigs, size_t n);
+
+/* The next signal pending on a signals_fd descriptor, or 0 when none. */
+int signals_next(int fd);
 
 /* Prints the version line for --version. */
 void print_version(void);

@@ -1,354 +1,36 @@
 /*
- * pump.c - a reader thread and a writer thread per output around a
- * bounded queue (queue.c).  The queue is a ring in memory, or, when the
- * bytes can move by splice(2) (one output), a chain of pipes: byte x of
- * the stream sits in pipe (x / psize) % npipes, so pipes of the size the
- * kernel allows make a queue of any size, filled and drained in order.
- * Either way the same counters pace both sides.
+ * pump.c - making, running, watching and asking a pump.  The threads
+ * themselves are in pump_io.c.  The thread that calls sk_pump_run is the
+ * pump's watcher while the others work: a few times a second it samples
+ * the counters for the current rate and its statistics, and ends the run
+ * when no byte has moved for the stall timeout.  It sleeps on its own
+ * condition variable, which only a finishing writer signals, so the
+ * watching costs nothing per block.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "queue.h"
+#include "pump_impl.h"
 
-#define DEFAULT_QUEUE ((size_t)16 << 20)
-#define DEFAULT_BLOCK ((size_t)128 << 10)
-/* Pipes tried for the chain, from this size down to 64 KiB, and at most
- * this many of them (two descriptors each). */
-#define PIPE_TRY  ((size_t)16 << 20)
-#define MAX_PIPES 256
-
-struct output {
-	struct sk_pump *p;
-	size_t idx;
-	int fd;
-	int no_splice; /* the kernel refused: read the pipe, then write */
-	pthread_t th;
-	int err; /* under the queue's lock */
-};
-
-struct sk_pump {
-	sk_stream *src;
-	struct sk_pump_config cfg;
-	struct sk__queue q;
-	struct output *outs;
-	size_t nouts;
-	int (*pipes)[2]; /* zero-copy mode: the chain of pipes; else NULL */
-	size_t npipes;
-	size_t psize; /* bytes each pipe takes before the next one */
-	int stop_fd;  /* wakes a reader waiting on its input */
-	pthread_t reader;
-	uint64_t start_ns, end_ns;
-	int running, done;
-	int cancelled;
-	int fail_err, fail_side; /* the first failure */
-	size_t fail_out;
-};
-
-/* Records the first failure; later ones only mark their output. */
-static void
-failed(sk_pump *p, int side, size_t out, int err)
-{
-	pthread_mutex_lock(&p->q.mu);
-	if (side == SK_PUMP_WRITE)
-		p->outs[out].err = err ? err : EIO;
-	if (p->fail_err == 0) {
-		p->fail_err = err ? err : EIO;
-		p->fail_side = side;
-		p->fail_out = out;
-	}
-	pthread_mutex_unlock(&p->q.mu);
-}
-
-/*
- * Waits until fd is ready for events or the run is over (the cancel
- * descriptor, or for the reader its stop descriptor).  1 when ready, 0
- * when told to stop.
- */
-static int
-wait_fd(sk_pump *p, int fd, short events, int reader)
-{
-	struct pollfd f[3] = {
-	    {.fd = fd, .events = events},
-	    {.fd = p->q.cancel_fd, .events = POLLIN},
-	    {.fd = reader ? p->stop_fd : -1, .events = POLLIN}};
-
-	for (;;) {
-		if (poll(f, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return 1; /* let the I/O call report the problem */
-		}
-		if (f[1].revents || f[2].revents)
-			return 0;
-		return 1;
-	}
-}
-
-/* Does fd, as a stream's next bytes, need waiting for (a pipe, socket)? */
-static int
-waitable(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) &&
-	       !S_ISBLK(st.st_mode);
-}
-
-/* The pipe that holds stream byte x, and how much of it is left there. */
-static int
-chain_pipe(sk_pump *p, uint64_t x, int end, size_t *left)
-{
-	*left = p->psize - (size_t)(x % p->psize);
-	return p->pipes[(x / p->psize) % p->npipes][end];
-}
-
-/* Moves up to room bytes of src into the queue pipes; count, 0, -1. */
-static ssize_t
-read_into_pipe(sk_pump *p, size_t room)
-{
-	int64_t off, limit;
-	int fd = sk_fileno(p->src, &off, &limit);
-	size_t left;
-	int wfd = chain_pipe(p, p->q.in, 1, &left);
-	ssize_t r;
-
-	if (room > left)
-		room = left;
-
-	if (fd >= 0) {
-		loff_t o = (loff_t)off;
-		if (limit != SK_UNKNOWN && (int64_t)room > limit)
-			room = (size_t)limit;
-		for (;;) {
-			r = splice(fd, off == SK_UNKNOWN ? NULL : &o, wfd, NULL,
-			           room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (r >= 0 || (errno != EAGAIN && errno != EINTR))
-				break;
-			if (errno == EINTR)
-				continue;
-			/* The input has nothing, or the pipe has no free slot
-			 * (small splices use whole pages): wait for both. */
-			if (waitable(fd) && !wait_fd(p, fd, POLLIN, 1))
-				return 0;
-			if (!wait_fd(p, wfd, POLLOUT, 1))
-				return 0;
-		}
-		if (r > 0) {
-			sk_advance(p->src, r);
-			return r;
-		}
-		if (r < 0 && errno != EINVAL)
-			return -1;
-	}
-	/* No descriptor, this part has ended, or splice refused it: read,
-	 * and write into the pipe (its end is blocking: room is there). */
-	{
-		char buf[65536];
-		if (room > sizeof buf)
-			room = sizeof buf;
-		r = sk_read(p->src, buf, room);
-		if (r > 0 && sk_write_all(wfd, buf, (size_t)r) < 0)
-			return -1;
-		return r;
-	}
-}
-
-static void *
-reader_main(void *arg)
-{
-	sk_pump *p = arg;
-	uint64_t chunk = p->cfg.block;
-
-	/* Paced reads come in chunks of a twentieth of a second, so the
-	 * average holds without bursts. */
-	if (p->cfg.rate && p->cfg.rate / 20 < chunk)
-		chunk = p->cfg.rate / 20 ? p->cfg.rate / 20 : 1;
-	for (;;) {
-		char *span;
-		size_t room = sk__queue_reserve(&p->q, (size_t)chunk, &span);
-		int64_t off, limit;
-		ssize_t r;
-		int fd;
-
-		if (room == 0)
-			break;
-		if (p->cfg.rate) {
-			uint64_t due =
-			    p->start_ns + (uint64_t)((double)p->q.in * 1e9 /
-			                             (double)p->cfg.rate);
-			if (sk__now_ns() < due) {
-				sk__queue_sleep_until(&p->q, due);
-				continue;
-			}
-		}
-		/* A blocked read must not outlive a cancel: wait in poll. */
-		fd = sk_fileno(p->src, &off, &limit);
-		if (fd >= 0 && off == SK_UNKNOWN && !wait_fd(p, fd, POLLIN, 1))
-			break;
-		if (p->pipes)
-			r = read_into_pipe(p, room);
-		else
-			r = sk_read(p->src, span, room);
-		if (r < 0) {
-			int e = errno;
-			failed(p, SK_PUMP_READ, 0, e);
-			sk__queue_close(&p->q, e);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		sk__queue_commit(&p->q, (size_t)r);
-	}
-	sk__queue_close(&p->q, 0);
-	return NULL;
-}
-
-/* Writes up to n queued bytes to the output; count or -1. */
-static ssize_t
-write_out(sk_pump *p, struct output *o, const char *span, size_t n)
-{
-	size_t left;
-	int rfd;
-	ssize_t w;
-
-	if (p->pipes == NULL)
-		return write(o->fd, span, n);
-	/* Only this writer moves its position: reading it here is safe. */
-	rfd = chain_pipe(p, p->q.pos[o->idx], 0, &left);
-	if (n > left)
-		n = left;
-	if (!o->no_splice) {
-		w = splice(rfd, NULL, o->fd, NULL, n,
-		           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (w >= 0 || errno != EINVAL)
-			return w;
-		o->no_splice = 1; /* say, a terminal or an appending file */
-	}
-	{
-		char buf[65536];
-		ssize_t r;
-		if (n > sizeof buf)
-			n = sizeof buf;
-		r = read(rfd, buf, n);
-		if (r <= 0)
-			return r < 0 ? -1 : 0;
-		if (sk_write_all(o->fd, buf, (size_t)r) < 0)
-			return -1;
-		return r;
-	}
-}
-
-static void *
-writer_main(void *arg)
-{
-	struct output *o = arg;
-	sk_pump *p = o->p;
-
-	for (;;) {
-		char *span;
-		int err;
-		size_t n =
-		    sk__queue_peek(&p->q, o->idx, p->cfg.block, &span, &err);
-		ssize_t w;
-
-		if (n == 0)
-			break;
-		if (!wait_fd(p, o->fd, POLLOUT, 0))
-			break;
-		w = write_out(p, o, span, n);
-		if (w < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			failed(p, SK_PUMP_WRITE, o->idx, errno);
-			if (p->cfg.keep_going)
-				sk__queue_detach(&p->q, o->idx);
-			else
-				sk__queue_cancel(&p->q);
-			break;
-		}
-		if (w == 0) {
-			failed(p, SK_PUMP_WRITE, o->idx, EIO);
-			sk__queue_cancel(&p->q);
-			break;
-		}
-		sk__queue_consume(&p->q, o->idx, (size_t)w);
-	}
-	return NULL;
-}
-
-static void
-close_pipes(sk_pump *p)
-{
-	for (size_t i = 0; p->pipes && i < p->npipes; i++) {
-		if (p->pipes[i][0] >= 0)
-			close(p->pipes[i][0]);
-		if (p->pipes[i][1] >= 0)
-			close(p->pipes[i][1]);
-	}
-	free(p->pipes);
-	p->pipes = NULL;
-	p->npipes = 0;
-}
-
-/*
- * Makes the chain of pipes for zero-copy mode: one output, a source with
- * a descriptor, pipes the kernel lets grow to a useful size.  0 when the
- * ring must do.
- */
-static int
-setup_zero_copy(sk_pump *p)
-{
-	int64_t off, limit;
-	size_t size, n;
-	int probe[2];
-
-	if (p->nouts != 1 || p->cfg.no_splice ||
-	    sk_fileno(p->src, &off, &limit) < 0)
-		return 0;
-	if (pipe2(probe, O_CLOEXEC) < 0)
-		return 0;
-	/* The largest size allowed here, from PIPE_TRY down. */
-	size = p->cfg.queue < PIPE_TRY ? p->cfg.queue : PIPE_TRY;
-	while (fcntl(probe[0], F_SETPIPE_SZ, (int)size) < 0 && size > 65536)
-		size /= 2;
-	close(probe[0]);
-	close(probe[1]);
-	n = (p->cfg.queue + size - 1) / size;
-	if (n > MAX_PIPES || (p->pipes = calloc(n, sizeof *p->pipes)) == NULL)
-		return 0;
-	p->npipes = n;
-	p->psize = size;
-	for (size_t i = 0; i < n; i++)
-		p->pipes[i][0] = p->pipes[i][1] = -1;
-	for (size_t i = 0; i < n; i++) {
-		int got;
-		if (pipe2(p->pipes[i], O_CLOEXEC) < 0)
-			goto no;
-		/* Past the per-user pipe budget the kernel hands out small
-		 * pipes: then the ring is the better queue. */
-		got = fcntl(p->pipes[i][0], F_SETPIPE_SZ, (int)size);
-		if (got < 0 || (size_t)got < size)
-			goto no;
-	}
-	return 1;
-no:
-	close_pipes(p);
-	return 0;
-}
+#define DEFAULT_QUEUE  ((size_t)16 << 20)
+#define DEFAULT_BLOCK  ((size_t)128 << 10)
+#define DEFAULT_WINDOW ((uint64_t)1000000000)
+/* Samples per rate window: the current rate moves in tenths of it. */
+#define TICKS 10
 
 SK_API sk_pump *
 sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
              const struct sk_pump_config *cfg)
 {
 	sk_pump *p;
-	int e;
+	pthread_condattr_t ca;
+	int e, fd;
+	int64_t off, limit;
 
 	if (src == NULL || fds == NULL || nfds == 0) {
 		sk_close(src);
@@ -361,6 +43,7 @@ sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
 	}
 	p->src = src;
 	p->stop_fd = -1;
+	p->q.cancel_fd = -1;
 	if (cfg)
 		p->cfg = *cfg;
 	if (p->cfg.queue == 0)
@@ -369,35 +52,158 @@ sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
 		p->cfg.low = p->cfg.queue / 2;
 	if (p->cfg.block == 0)
 		p->cfg.block = DEFAULT_BLOCK;
-	if (p->cfg.low >= p->cfg.queue) {
+	if (p->cfg.window_ns == 0)
+		p->cfg.window_ns = DEFAULT_WINDOW;
+	if (p->cfg.low >= p->cfg.queue || p->cfg.start > p->cfg.queue ||
+	    p->cfg.keep_last > SK__PUMP_LAST_MAX) {
 		errno = EINVAL;
 		goto fail;
 	}
+	atomic_init(&p->rate, p->cfg.rate);
 	p->nouts = nfds;
 	if ((p->outs = calloc(nfds, sizeof *p->outs)) == NULL)
 		goto fail;
 	for (size_t i = 0; i < nfds; i++) {
+		struct stat st;
 		p->outs[i].p = p;
 		p->outs[i].idx = i;
 		p->outs[i].fd = fds[i];
+		if (fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode)) {
+			p->outs[i].regular = 1;
+			p->outs[i].dev = st.st_dev;
+			p->outs[i].ino = st.st_ino;
+		}
 		sk_pipe_grow(fds[i], (size_t)1 << 20);
+	}
+	/* The first part of the source is checked here, before anything
+	 * runs; the reader checks each later one as it comes. */
+	if ((fd = sk_fileno(src, &off, &limit)) >= 0 &&
+	    sk__pump_is_output(p, fd)) {
+		errno = ELOOP;
+		goto fail;
 	}
 	if ((p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		goto fail;
 	if (sk__queue_init(&p->q, p->cfg.queue, p->cfg.low, nfds,
-	                   !setup_zero_copy(p)) < 0)
+	                   !sk__pump_zero_copy(p)) < 0)
 		goto fail;
+	p->q.start = p->cfg.start;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->run_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	return p;
 fail:
 	e = errno;
 	if (p->stop_fd >= 0)
 		close(p->stop_fd);
-	close_pipes(p);
+	sk__pump_close_pipes(p);
 	free(p->outs);
 	sk_close(p->src);
 	free(p);
 	errno = e;
 	return NULL;
+}
+
+/* The bytes the slowest live output has written; under the lock. */
+static uint64_t
+slowest_out(sk_pump *p, size_t *which)
+{
+	uint64_t slow = UINT64_MAX;
+
+	for (size_t i = 0; i < p->nouts; i++)
+		if (p->q.alive[i] && p->q.pos[i] < slow) {
+			slow = p->q.pos[i];
+			if (which)
+				*which = i;
+		}
+	return slow == UINT64_MAX ? 0 : slow;
+}
+
+/*
+ * One tick of the watcher, under the lock: the rate over the last window,
+ * a rate sample for the statistics once per window, and the stall clock.
+ * Returns 1 when the run has stalled.
+ */
+static int
+watch_tick(sk_pump *p, uint64_t now)
+{
+	size_t which = 0;
+	uint64_t out = slowest_out(p, &which);
+	unsigned h = p->samp_head, oldest;
+
+	p->samp_t[h] = now;
+	p->samp_b[h] = out;
+	p->samp_head = (h + 1) % (TICKS + 1);
+	if (p->nsamp < TICKS + 1)
+		p->nsamp++;
+	oldest = (p->samp_head + (TICKS + 1) - p->nsamp) % (TICKS + 1);
+	if (now > p->samp_t[oldest])
+		p->rate_now = (double)(out - p->samp_b[oldest]) * 1e9 /
+		              (double)(now - p->samp_t[oldest]);
+	if (p->nsamp == TICKS + 1 && h % TICKS == 0) {
+		double d = p->rate_now - p->rate_mean;
+		if (p->rate_n == 0 || p->rate_now < p->rate_min)
+			p->rate_min = p->rate_now;
+		if (p->rate_n == 0 || p->rate_now > p->rate_max)
+			p->rate_max = p->rate_now;
+		p->rate_n++;
+		p->rate_mean += d / (double)p->rate_n;
+		p->rate_m2 += d * (p->rate_now - p->rate_mean);
+	}
+	if (p->q.in != p->last_in || out != p->last_out || p->q.held) {
+		p->last_in = p->q.in;
+		p->last_out = out;
+		p->moved_ns = now;
+		return 0;
+	}
+	if (p->cfg.stall_ns == 0 || now - p->moved_ns < p->cfg.stall_ns)
+		return 0;
+	/* Nothing queued: the input gives nothing; else an output takes
+	 * nothing. */
+	if (p->fail_err == 0) {
+		p->fail_err = ETIMEDOUT;
+		p->fail_side = p->q.in == out ? SK_PUMP_READ : SK_PUMP_WRITE;
+		p->fail_out = which;
+	}
+	return 1;
+}
+
+/* Watches the run until every writer has ended. */
+static void
+watch(sk_pump *p)
+{
+	uint64_t tick = p->cfg.window_ns / TICKS, next;
+
+	if (p->cfg.stall_ns && p->cfg.stall_ns / 4 < tick)
+		tick = p->cfg.stall_ns / 4 ? p->cfg.stall_ns / 4 : 1;
+	pthread_mutex_lock(&p->q.mu);
+	p->moved_ns = p->start_ns;
+	/* The first sample is the start: the rate is known from the first
+	 * tick on. */
+	p->samp_t[0] = p->start_ns;
+	p->samp_b[0] = 0;
+	p->samp_head = 1;
+	p->nsamp = 1;
+	next = p->start_ns + tick;
+	while (p->writers_left > 0) {
+		struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+		                      .tv_nsec = (long)(next % 1000000000u)};
+		uint64_t now;
+		pthread_cond_timedwait(&p->run_cv, &p->q.mu, &ts);
+		now = sk__now_ns();
+		if (now < next)
+			continue;
+		next += tick;
+		if (next <= now)
+			next = now + tick;
+		if (watch_tick(p, now)) {
+			pthread_mutex_unlock(&p->q.mu);
+			sk__queue_cancel(&p->q);
+			pthread_mutex_lock(&p->q.mu);
+		}
+	}
+	pthread_mutex_unlock(&p->q.mu);
 }
 
 SK_API int
@@ -409,20 +215,25 @@ sk_pump_run(sk_pump *p)
 	pthread_mutex_lock(&p->q.mu);
 	p->start_ns = sk__now_ns();
 	p->running = 1;
+	p->writers_left = p->nouts;
 	pthread_mutex_unlock(&p->q.mu);
-	if ((e = pthread_create(&p->reader, NULL, reader_main, p)) != 0) {
+	if ((e = pthread_create(&p->reader, NULL, sk__pump_reader, p)) != 0) {
 		errno = e;
 		return -1;
 	}
 	for (; started < p->nouts; started++) {
-		e = pthread_create(&p->outs[started].th, NULL, writer_main,
+		e = pthread_create(&p->outs[started].th, NULL, sk__pump_writer,
 		                   &p->outs[started]);
 		if (e != 0) {
 			sk__queue_cancel(&p->q);
-			failed(p, SK_PUMP_WRITE, started, e);
+			sk__pump_failed(p, SK_PUMP_WRITE, started, e);
+			pthread_mutex_lock(&p->q.mu);
+			p->writers_left -= p->nouts - started;
+			pthread_mutex_unlock(&p->q.mu);
 			break;
 		}
 	}
+	watch(p);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(p->outs[i].th, NULL);
 	/* The writers are done: a reader still waiting for room or input
@@ -432,13 +243,10 @@ sk_pump_run(sk_pump *p)
 	pthread_mutex_lock(&p->q.mu);
 	p->end_ns = sk__now_ns();
 	p->done = 1;
+	e = p->fail_err ? p->fail_err : p->cancelled ? ECANCELED : 0;
 	pthread_mutex_unlock(&p->q.mu);
-	if (p->fail_err) {
-		errno = p->fail_err;
-		return -1;
-	}
-	if (p->cancelled) {
-		errno = ECANCELED;
+	if (e) {
+		errno = e;
 		return -1;
 	}
 	return 0;
@@ -454,6 +262,14 @@ SK_API void
 sk_pump_start(sk_pump *p)
 {
 	sk__queue_hold(&p->q, 0);
+}
+
+SK_API void
+sk_pump_set_rate(sk_pump *p, uint64_t rate)
+{
+	atomic_store(&p->rate, rate);
+	/* A reader sleeping out the old pace looks again. */
+	sk__queue_wake(&p->q);
 }
 
 SK_API void
@@ -473,27 +289,60 @@ sk_pump_cancel(sk_pump *p, int drain)
 		sk__queue_cancel(&p->q);
 }
 
+/* A square root by Newton's steps, so that the library needs no libm for
+ * one standard deviation. */
+static double
+root(double x)
+{
+	double r = x > 1 ? x / 2 : 1;
+
+	if (!(x > 0))
+		return 0;
+	for (int i = 0; i < 64; i++) {
+		double n = (r + x / r) / 2;
+		if (n == r)
+			break;
+		r = n;
+	}
+	return r;
+}
+
 SK_API void
 sk_pump_stats(sk_pump *p, struct sk_pump_stats *st)
 {
-	uint64_t slow = UINT64_MAX;
+	uint64_t now = sk__now_ns(), lines = UINT64_MAX;
 
 	memset(st, 0, sizeof *st);
 	pthread_mutex_lock(&p->q.mu);
 	st->bytes_in = p->q.in;
+	st->bytes_out = slowest_out(p, NULL);
 	for (size_t i = 0; i < p->nouts; i++)
-		if (p->q.alive[i] && p->q.pos[i] < slow)
-			slow = p->q.pos[i];
-	st->bytes_out = slow == UINT64_MAX ? 0 : slow;
-	st->queued = (size_t)(p->q.in - (slow == UINT64_MAX ? p->q.in : slow));
+		if (p->q.alive[i] && p->outs[i].lines < lines)
+			lines = p->outs[i].lines;
+	st->lines = lines == UINT64_MAX ? 0 : lines;
+	st->queued =
+	    (size_t)(p->q.in -
+	             (st->bytes_out > p->q.in ? p->q.in : st->bytes_out));
 	st->pauses = p->q.pauses;
 	st->full_ns = p->q.full_ns;
 	st->empty_ns = p->q.empty_ns;
 	st->stopped = p->q.held;
 	st->done = p->done;
-	if (p->running)
-		st->elapsed_ns =
-		    (p->done ? p->end_ns : sk__now_ns()) - p->start_ns;
+	if (p->running) {
+		uint64_t end = p->done ? p->end_ns : now;
+		st->elapsed_ns = end - p->start_ns;
+		st->idle_ns = end - (p->moved_ns ? p->moved_ns : p->start_ns);
+	}
+	/* Until the first tick, the average is the best guess. */
+	st->rate = p->nsamp > 1 || st->elapsed_ns == 0
+	               ? p->rate_now
+	               : (double)st->bytes_out * 1e9 / (double)st->elapsed_ns;
+	st->rate_samples = p->rate_n;
+	st->rate_min = p->rate_min;
+	st->rate_max = p->rate_max;
+	st->rate_mean = p->rate_mean;
+	st->rate_mdev =
+	    p->rate_n > 1 ? root(p->rate_m2 / (double)p->rate_n) : 0.0;
 	pthread_mutex_unlock(&p->q.mu);
 	st->queue = p->cfg.queue;
 	st->zero_copy = p->pipes != NULL;
@@ -527,15 +376,43 @@ sk_pump_output(sk_pump *p, size_t i, int *err)
 	return b;
 }
 
-SK_API void
+SK_API size_t
+sk_pump_last(sk_pump *p, void *buf, size_t n)
+{
+	size_t k;
+
+	pthread_mutex_lock(&p->q.mu);
+	k = p->last_len < n ? p->last_len : n;
+	memcpy(buf, p->last + p->last_len - k, k);
+	pthread_mutex_unlock(&p->q.mu);
+	return k;
+}
+
+SK_API int
+sk_same_file(sk_stream *s, int fd)
+{
+	struct stat a, b;
+	int64_t off, limit;
+	int sfd = sk_fileno(s, &off, &limit);
+
+	return sfd >= 0 && fstat(sfd, &a) == 0 && fstat(fd, &b) == 0 &&
+	       S_ISREG(a.st_mode) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+SK_API int
 sk_pump_close(sk_pump *p)
 {
+	int rc;
+
 	if (p == NULL)
-		return;
+		return 0;
+	pthread_cond_destroy(&p->run_cv);
 	sk__queue_destroy(&p->q);
-	close_pipes(p);
+	sk__pump_close_pipes(p);
 	close(p->stop_fd);
 	free(p->outs);
-	sk_close(p->src);
+	rc = sk_close(p->src);
 	free(p);
+	return rc;
 }

@@ -40,11 +40,13 @@ sk__queue_init(struct sk__queue *q, size_t cap, size_t low, size_t nreaders,
 	if ((with_buffer && (q->buf = malloc(cap)) == NULL) ||
 	    (q->pos = calloc(nreaders, sizeof *q->pos)) == NULL ||
 	    (q->alive = malloc(nreaders)) == NULL ||
+	    (q->primed = calloc(nreaders, 1)) == NULL ||
 	    (q->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		int e = errno;
 		free(q->buf);
 		free(q->pos);
 		free(q->alive);
+		free(q->primed);
 		errno = e;
 		return -1;
 	}
@@ -69,6 +71,7 @@ sk__queue_destroy(struct sk__queue *q)
 	free(q->buf);
 	free(q->pos);
 	free(q->alive);
+	free(q->primed);
 }
 
 /* The position of the slowest live reader; q->in when none is left. */
@@ -187,14 +190,21 @@ sk__queue_peek(struct sk__queue *q, size_t r, size_t max, char **p, int *err)
 	for (;;) {
 		if (q->cancelled) {
 			*err = ECANCELED;
+			ready = 0;
 			break;
 		}
 		ready = (size_t)(q->in - q->pos[r]);
-		if (ready > 0)
+		if (ready > 0 &&
+		    (q->primed[r] || ready >= q->start || q->closed)) {
+			q->primed[r] = 1;
 			break;
-		if (q->closed) {
-			*err = q->werr;
-			break;
+		}
+		if (ready == 0) {
+			q->primed[r] = 0;
+			if (q->closed) {
+				*err = q->werr;
+				break;
+			}
 		}
 		if (t0 == 0)
 			t0 = sk__now_ns();
@@ -251,6 +261,14 @@ sk__queue_stop_writer(struct sk__queue *q)
 {
 	pthread_mutex_lock(&q->mu);
 	q->writer_stopped = 1;
+	pthread_cond_broadcast(&q->changed);
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
+sk__queue_wake(struct sk__queue *q)
+{
+	pthread_mutex_lock(&q->mu);
 	pthread_cond_broadcast(&q->changed);
 	pthread_mutex_unlock(&q->mu);
 }

@@ -34,7 +34,9 @@ struct sk__queue {
 	int cancelled;      /* everyone stops now */
 	int writer_stopped; /* the writer stops; readers drain */
 	int werr;           /* writer's error, given to readers at the end */
-	uint64_t pauses;    /* times the high watermark was reached */
+	size_t start;       /* readers wait for this many bytes after empty */
+	unsigned char *primed; /* per reader: may read below start */
+	uint64_t pauses;       /* times the high watermark was reached */
 	uint64_t full_ns, empty_ns;
 	int cancel_fd; /* eventfd, readable once cancelled */
 };
@@ -59,8 +61,10 @@ void sk__queue_close(struct sk__queue *q, int err);
 
 /*
  * Reader r: waits for bytes and returns how many are ready (with a
- * buffer: a contiguous span at *p), at most max.  0 at the end (then
- * *err is the writer's error or 0) or when cancelled (*err ECANCELED).
+ * buffer: a contiguous span at *p), at most max.  With a start threshold,
+ * a reader that found the queue empty waits until it holds start bytes or
+ * the writer is done (mbuffer's -P: a tape drive that streams).  0 at the end
+ * (then *err is the writer's error or 0) or when cancelled (*err ECANCELED).
  */
 size_t sk__queue_peek(struct sk__queue *q, size_t r, size_t max, char **p,
                       int *err);
@@ -77,6 +81,8 @@ void sk__queue_stop_writer(struct sk__queue *q);
 void sk__queue_cancel(struct sk__queue *q);
 /* Waits until deadline_ns or a state change; for paced writers. */
 void sk__queue_sleep_until(struct sk__queue *q, uint64_t deadline_ns);
+/* Wakes every side waiting on the condition variable to look again. */
+void sk__queue_wake(struct sk__queue *q);
 /* Bytes queued now (written, not yet consumed by the slowest reader). */
 size_t sk__queue_fill(struct sk__queue *q);
 

@@ -526,6 +526,22 @@ struct sk_pump_config {
 	uint64_t rate;  /* bytes per second on average, 0: unlimited */
 	int keep_going; /* a failing output is dropped, the others go on */
 	int no_splice;  /* never use the zero-copy path */
+	/* Fail the run with ETIMEDOUT when no byte has moved for this long
+	 * (a stopped pump is not stalled); 0: never. */
+	uint64_t stall_ns;
+	/* The span of the current rate (sk_pump_stats' rate); 0: 1 s. */
+	uint64_t window_ns;
+	/* The outputs wait until the queue holds this many bytes (or the
+	 * source has ended), at the start and each time they emptied it
+	 * (mbuffer's -P); 0: at once.  At most queue. */
+	size_t start;
+	/* Count lines (bytes equal to line_end) in what each output writes;
+	 * the bytes then pass through user space (no zero-copy). */
+	int count_lines;
+	unsigned char line_end;
+	int sync;         /* fdatasync(2) each output after every write */
+	size_t keep_last; /* keep the last bytes written to output 0 for
+	                   * sk_pump_last; at most 4096; no zero-copy */
 };
 
 struct sk_pump_stats {
@@ -540,6 +556,14 @@ struct sk_pump_stats {
 	int stopped;         /* sk_pump_stop is in force */
 	int zero_copy;       /* the queue is a pipe, bytes move by splice */
 	int done;            /* sk_pump_run has returned */
+	uint64_t lines;      /* lines the slowest output wrote (count_lines) */
+	uint64_t idle_ns;    /* since a byte last moved (the stall clock) */
+	double rate;         /* bytes per second over the last window */
+	/* The current rate sampled once per window since the start: how
+	 * many samples, their least, greatest, mean and standard deviation
+	 * (what pv --stats prints). */
+	uint64_t rate_samples;
+	double rate_min, rate_max, rate_mean, rate_mdev;
 };
 
 /* Which side failed, from sk_pump_failure(). */
@@ -549,23 +573,31 @@ struct sk_pump_stats {
 /*
  * Makes a pump from src (owned from the call on, also on failure) to the
  * nfds descriptors in fds (borrowed; copied).  cfg may be NULL for the
- * defaults.  Returns NULL with errno (EINVAL for a bad configuration).
+ * defaults.  Returns NULL with errno: EINVAL for a bad configuration,
+ * ELOOP when src reads a regular file that is also an output (a file
+ * copied into itself would never end).
  */
 sk_pump *sk_pump_open(sk_stream *src, const int *fds, size_t nfds,
                       const struct sk_pump_config *cfg);
 
 /*
  * Runs the pump to the end of src, or until it fails or is cancelled;
- * blocks.  Returns 0 when every byte reached every output; -1 with errno
- * otherwise: ECANCELED after sk_pump_cancel, else the first failure's
- * errno (see sk_pump_failure).  With keep_going, an output that failed
- * makes the result -1 too, but only once the others are done.
+ * blocks, and watches the run from the calling thread (the current rate,
+ * the stall timeout).  Returns 0 when every byte reached every output; -1
+ * with errno otherwise: ECANCELED after sk_pump_cancel, else the first
+ * failure's errno (see sk_pump_failure): ETIMEDOUT when the stall timeout
+ * passed, ELOOP when a later part of src is a file also written to.
+ * With keep_going, an output that failed makes the result -1 too, but
+ * only once the others are done.
  */
 int sk_pump_run(sk_pump *p);
 
 /* Stops the reader (the queue still drains), and starts it again. */
 void sk_pump_stop(sk_pump *p);
 void sk_pump_start(sk_pump *p);
+
+/* Changes the rate limit of a pump (0: none), from now on. */
+void sk_pump_set_rate(sk_pump *p, uint64_t rate);
 
 /*
  * Ends the run early.  With drain, the reader stops and the outputs first
@@ -579,14 +611,33 @@ void sk_pump_stats(sk_pump *p, struct sk_pump_stats *st);
 /*
  * The first failure: returns its errno (0: none) and sets *side to
  * SK_PUMP_READ or SK_PUMP_WRITE, and *output to the failing output's index.
+ * A stall is ETIMEDOUT, on the read side when the queue was empty (the
+ * source gave nothing), else on the write side with the slowest output.
  */
 int sk_pump_failure(sk_pump *p, int *side, size_t *output);
 
 /* Bytes written to output i, and its errno (0 while it is fine). */
 uint64_t sk_pump_output(sk_pump *p, size_t i, int *err);
 
-/* Frees the pump and closes src.  Only after sk_pump_run has returned. */
-void sk_pump_close(sk_pump *p);
+/*
+ * Copies the last bytes written to output 0, at most n and at most
+ * keep_last, into buf; returns how many.  Safe while the pump runs.
+ */
+size_t sk_pump_last(sk_pump *p, void *buf, size_t n);
+
+/*
+ * Whether reading s now means reading the regular file open as fd (same
+ * device and inode): 1 or 0.  A program checks each input against each
+ * output before it truncates any, as cat(1) does.
+ */
+int sk_same_file(sk_stream *s, int fd);
+
+/*
+ * Frees the pump and closes src, only after sk_pump_run has returned.
+ * Returns 0, or -1 with errno when closing src failed (the pump is freed
+ * all the same).  sk_pump_close(NULL) returns 0.
+ */
+int sk_pump_close(sk_pump *p);
 
 /*
  * A producer stream: fn runs on its own thread and writes bytes with

@@ -23,7 +23,7 @@ run "printf 'pear\\napple\\nfig\\n' >$list; sort $list | spoolbuf $list; cat $li
 run "cat lib/*.c | spoolbuf -m 64K -x wc -c {}"
 run "cat README.md | spoolbuf --seek -90"
 run "sort -r docs/ARCHITECTURE.md | spoolbuf --max 1K || echo \"(exit status \$?)\""
-run "cat lib/*.c lib/*.h | pump -q 64K --stats | wc -c"
+run "cat lib/*.c lib/*.h | pump -m 64K --stats | wc -c"
 run "pump -L 200K --progress=always README.md docs/ARCHITECTURE.md | wc -l"
 run "tarstream --zstd --exclude-vcs --totals lib | tar --zstd -tvf - | head -4"
 run "tarstream --reproducible --mtime=@0 -z docs | sha256sum"

@@ -13,7 +13,7 @@ pkgs=
 for g in $groups; do
 	case $g in
 	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev" ;;
-	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools moreutils" ;;
+	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools moreutils pv mbuffer" ;;
 	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc gnuplot-nox" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	deb) pkgs="$pkgs build-essential dpkg-dev debhelper fakeroot lintian" ;;

@@ -11,7 +11,7 @@ prog_cmd() {
 	case $1 in
 	substream) echo "substream -r 100:-100 <'$T/in'" ;;
 	spoolbuf) echo "spoolbuf -m 64K <'$T/in'" ;;
-	pump) echo "pump -q 256K <'$T/in'" ;;
+	pump) echo "pump -m 256K <'$T/in'" ;;
 	tarstream) echo "tarstream -C '$T' in" ;;
 	esac
 }
@@ -108,12 +108,12 @@ SLOW="head -c 12M /dev/urandom; sleep 4"
 	head -c 4M /dev/urandom >"$T/in"
 	for sig in INT TERM HUP; do
 		d=$(printf '0.%d' $((RANDOM % 5 + 1)))
-		sigrun "$sig" "$d" "cat '$T/in'; sleep 3" "pump -q 1M >'$T/out'"
+		sigrun "$sig" "$d" "cat '$T/in'; sleep 3" "pump -m 1M >'$T/out'"
 		[ "$ST" -eq $((128 + $(kill -l "$sig"))) ] || { echo "pump $sig: $ST"; false; }
 		# What it wrote is what it read: a prefix of the input.
 		cmp -s "$T/out" "$T/in" || cmp "$T/in" "$T/out" 2>&1 | grep -q '^cmp: EOF on'
 	done
-	sigrun PIPE 0.3 "cat '$T/in'; sleep 1" "pump -q 1M >'$T/out'"
+	sigrun PIPE 0.3 "cat '$T/in'; sleep 1" "pump -m 1M >'$T/out'"
 	[ "$ST" -eq 0 ]
 	cmp "$T/out" "$T/in"
 }
@@ -191,12 +191,12 @@ for i in range(len(d)):
 	run bash -c "$trickle | substream -r 100:-100 >'$T/out'"
 	assert_success
 	cmp "$T/out" <(substream -r 100:-100 "$T/in")
-	for p in "spoolbuf" "pump -q 1K" "spoolbuf -m 1K -r 2000:,0+5"; do
+	for p in "spoolbuf" "pump -m 1K" "spoolbuf -m 1K -r 2000:,0+5"; do
 		run bash -c "$trickle | $p >'$T/out'"
 		assert_success
 	done
 	cmp "$T/out" <(substream -r 2000:,0+5 "$T/in")
-	run bash -c "$trickle | pump -q 1K | cmp - '$T/in'"
+	run bash -c "$trickle | pump -m 1K | cmp - '$T/in'"
 	assert_success
 }
 
@@ -214,7 +214,7 @@ while True:
     b = os.read(0, 65536)
     if not b: break
     sys.stdout.buffer.write(b); time.sleep(0.001)'"
-	for p in "substream -r 100:-100" "spoolbuf -m 64K" "pump -q 64K" "substream --lines -r 5:"; do
+	for p in "substream -r 100:-100" "spoolbuf -m 64K" "pump -m 64K" "substream --lines -r 5:"; do
 		run bash -c "{ head -c 1M '$T/in'; sleep 0.2; tail -c +1048577 '$T/in'; } |
 			$nb $p | $slow_out >'$T/out'"
 		assert_success

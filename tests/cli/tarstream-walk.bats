@@ -211,14 +211,14 @@ for i in range(384):
 	for budget in 4M 32M; do
 		# A slow reader: the read-ahead fills its budget and waits.
 		/usr/bin/time -f %M -o "$T/rss" tarstream --read-ahead $budget -C "$T" t |
-			pump -q 64K -L 200M >/dev/null
+			pump -m 64K -L 200M >/dev/null
 		rss=$(cat "$T/rss")
 		want=$(( ${budget%M} * 1024 + 16 * 1024 ))
 		echo "budget $budget: peak $rss KiB (bound $want)"
 		[ "$rss" -le "$want" ]
 	done
 	# The defaults: under 48 MiB.
-	/usr/bin/time -f %M -o "$T/rss" tarstream -C "$T" t | pump -q 64K -L 200M >/dev/null
+	/usr/bin/time -f %M -o "$T/rss" tarstream -C "$T" t | pump -m 64K -L 200M >/dev/null
 	[ "$(cat "$T/rss")" -le $((48 * 1024)) ]
 }
 

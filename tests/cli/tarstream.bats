@@ -179,7 +179,7 @@ changing_run() {
 	# The change comes once the body is being read (the archive has
 	# begun), however slow the start (valgrind).
 	(while [ ! -s "$T/a" ]; do sleep 0.05; done; sleep 0.2; eval "$1") &
-	tarstream -C "$T" f 2>"$T/err" | pump -q 4K -L 10M >"$T/a"
+	tarstream -C "$T" f 2>"$T/err" | pump -m 4K -L 10M >"$T/a"
 	st=${PIPESTATUS[0]}
 	wait
 }

@@ -109,9 +109,9 @@ def scenarios():
     s.append(("spoolbuf -x COMMAND {}", "cat in | $P spoolbuf -m 64K -x cat {} >out", DATA, out_is(DATA)))
     s.append(("spoolbuf -x COMMAND, stdin", "cat in | $P spoolbuf -m 64K -x cat >out", DATA,
               out_is(DATA)))
-    s.append(("pump pipe to file", "cat in | $P pump -q 256K >out", DATA, out_is(DATA)))
-    s.append(("pump file to pipe", "$P pump -q 64K in | cat >out", DATA, out_is(DATA)))
-    s.append(("pump fan-out", "$P pump -q 64K -o - -o out2 in >out", DATA,
+    s.append(("pump pipe to file", "cat in | $P pump -m 256K >out", DATA, out_is(DATA)))
+    s.append(("pump file to pipe", "$P pump -m 64K in | cat >out", DATA, out_is(DATA)))
+    s.append(("pump fan-out", "$P pump -m 64K -o - -o out2 in >out", DATA,
               lambda w: out_is(DATA)(w) and out_is(DATA, "out2")(w)))
     s.append(("tarstream plain", "$P tarstream -C src tree >out", None,
               lambda w: tree_of_tar(open(os.path.join(w, "out"), "rb").read(), "")

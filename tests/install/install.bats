@@ -66,7 +66,7 @@ teardown() {
 	done
 	mkdir "$T/src"
 	echo data >"$T/src/f"
-	"$P/bin/tarstream" -C "$T" src | "$P/bin/pump" -q 1M | "$P/bin/spoolbuf" |
+	"$P/bin/tarstream" -C "$T" src | "$P/bin/pump" -m 1M | "$P/bin/spoolbuf" |
 	    "$P/bin/substream" | tar -x -C "$T/src" --strip-components=1 -f - -O >"$T/out"
 	[ "$(cat "$T/out")" = data ]
 }
