@@ -11,9 +11,9 @@
 # first TEXT_MIB MiB), and incompressible data (RANDOM_MIB MiB); xz, being
 # slow, gets the first XZ_MIB MiB of each.
 . "$(dirname "$0")/lib.sh"
-TEXT_MIB=${TEXT_MIB:-64}
-XZ_MIB=${XZ_MIB:-16}
-RANDOM_MIB=${RANDOM_MIB:-32}
+TEXT_MIB=${TEXT_MIB:-32}
+XZ_MIB=${XZ_MIB:-8}
+RANDOM_MIB=${RANDOM_MIB:-16}
 SK=$BIN/../bench/skcompress
 
 echo "## compress"

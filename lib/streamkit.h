@@ -703,7 +703,10 @@ int sk_pipe_grow(int fd, size_t size);
  * 40 MiB.
  *
  * The output is called only from within sk_compress_write() and
- * sk_compress_finish(), on the calling thread.
+ * sk_compress_finish(), on the calling thread.  Worker threads start at
+ * the first full block and inherit the calling thread's signal mask (a
+ * program that takes signals on one thread blocks them first); they
+ * never touch the caller's buffers after a call returns.
  */
 typedef struct sk_compress sk_compress;
 
