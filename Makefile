@@ -34,6 +34,8 @@ endif
 CPPFLAGS  += -D_GNU_SOURCE -Ilib
 ALLCFLAGS := $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP
 LDLIBS    += -lpthread
+# The compressors (lib/compress*.c) and the tar producer's libarchive.
+COMPRESS_LIBS := -ldeflate -lz -lbz2 -llzma -llz4 -lzstd
 
 LIBSRC  := $(wildcard lib/*.c)
 LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -63,7 +65,7 @@ INSTALL     ?= install
 
 .PHONY: all deps demo check check-unit check-cli check-man check-install check-fault check-valgrind check-sanitize \
         check-tsan install uninstall deb fuzz bench soak format clean
-all: $(BINS) $(STATIC) $(SHARED) $(BUILD)/lib/libstreamkit.so
+all: $(BINS) $(STATIC) $(SHARED) $(BUILD)/lib/libstreamkit.so $(BUILD)/bench/skcompress
 
 deps:
 	@scripts/deps.sh build test
@@ -78,15 +80,16 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
 
 $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $(BUILD)/lib/libstreamkit.so.$(SOMAJOR)
 	ln -sf libstreamkit.so.$(VERSION) $@
 
 # Programs link the static library, each with only the system libraries
-# it needs: substream, spoolbuf and pump never load libarchive.
-LIBS_tarstream := -larchive -lzstd
+# it needs: substream, spoolbuf and pump never load libarchive nor the
+# compression libraries.
+LIBS_tarstream := -larchive $(COMPRESS_LIBS)
 # pump's other parts and the progress drawer it shares with tarstream.
 PUMPOBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/pump_*.c))
 $(BUILD)/bin/pump: $(PUMPOBJ)
@@ -96,7 +99,12 @@ $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
+
+# The compressors from stdin to stdout, for bench/compress.sh (not installed).
+$(BUILD)/bench/skcompress: $(BUILD)/obj/bench/skcompress.o $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(COMPRESS_LIBS)
 
 $(BUILD)/obj/tests/fuzz/driver_%.o: tests/fuzz/driver.c
 	@mkdir -p $(@D)
@@ -106,11 +114,11 @@ $(BUILD)/obj/tests/fuzz/driver_%.o: tests/fuzz/driver.c
 $(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/driver_%.o \
                             $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
 
 # libFuzzer builds of the harnesses (make fuzz, with clang).
 $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(STATIC)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
 
 # The fault-injection preload library (tests/fault/faultinj.c).
 $(FAULTSO): tests/fault/faultinj.c
@@ -152,12 +160,12 @@ check-sanitize: deps
 	 tests/run-suites build/san unit cli
 	@$(MAKE) --no-print-directory check-tsan
 
-# The threaded parts (the pump, the producer, the tar stream) under
-# ThreadSanitizer.
+# The threaded parts (the pump, the producer, the tar stream, the
+# compressors) under ThreadSanitizer.
 check-tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/tests/test_pump build/tsan/tests/test_pump_config \
-	    build/tsan/tests/test_tar build/tsan/tests/test_tar_walk
-	@TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
+	    build/tsan/tests/test_tar build/tsan/tests/test_tar_walk build/tsan/tests/test_compress
+	@SK_TSAN=1 TSAN_OPTIONS=halt_on_error=1 tests/run-suites build/tsan unit
 
 # Each libFuzzer harness for FUZZ_SECONDS, from the seed corpus in
 # tests/fuzz/corpus (new inputs go to build/fuzz/corpus, crashes to

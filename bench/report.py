@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-OURS = ("substream", "spoolbuf", "pump", "tarstream")
+OURS = ("substream", "spoolbuf", "pump", "tarstream", "skcompress")
 
 
 def load(path):

@@ -873,6 +873,154 @@ int64_t sk_slurp(sk_stream *src, size_t max, char **out);
 int sk_pipe_grow(int fd, size_t size);
 
 /* ------------------------------------------------------------------ */
+/* Compression: a filter any output can go through                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A compressor takes bytes with sk_compress_write() and hands the
+ * compressed stream to an output: a callback, or a descriptor.  gzip,
+ * bzip2 and lz4 cut the input into blocks that worker threads compress
+ * while the caller goes on writing; xz and zstd run their libraries'
+ * own workers.  The output is byte-identical whatever the number of
+ * threads (only gzip's time stamp changes, see reproducible), and every
+ * method writes one standard stream that its own tool reads:
+ *
+ *   gzip   one gzip member of raw deflate blocks made by libdeflate on
+ *          blocks of 1 MiB (at levels 5-8 libdeflate's next level up, so
+ *          that the size stays within about 0.5% of gzip -N's), each block
+ *          closed with an empty stored block, the CRC-32 combined; no file
+ *          name.
+ *   bzip2  one bzip2 stream whose blocks are cut where bzip2(1) cuts
+ *          them (level x 100 kB after its run-length step), each made by
+ *          libbz2, joined bit by bit: the same bytes as bzip2 -N, except
+ *          that a block stops at 4 x its size of raw input (long runs).
+ *   xz     liblzma's multithreaded encoder (blocks of 3 x the dictionary
+ *          by default), CRC64, as xz -T N writes.
+ *   zstd   libzstd with a content checksum, as zstd writes; always with
+ *          at least one worker, so one thread and many give one output.
+ *   lz4    the lz4 frame format as lz4(1) writes it: independent blocks
+ *          of 4 MiB, a content checksum, the bytes of lz4 -N.
+ *   none   the bytes unchanged.
+ *
+ * Memory: with T threads, gzip, bzip2 and lz4 hold at most 2T blocks in
+ * flight, each its input and its output; at the defaults that bounds
+ * gzip at 2T x 2 MiB plus 1 MiB per thread for libdeflate (measured 7.5
+ * MiB for T = 2), bzip2 -9 at 2T x 4.5 MB plus the 7.6 MB libbz2 needs
+ * per thread (20 MiB for T = 2), lz4 at 2T x 8 MiB (23 MiB for T = 2).
+ * xz and zstd use what their libraries need: for xz -6, 165 MiB per
+ * thread at most (lzma_stream_encoder_mt_memusage); for zstd -3, about
+ * 40 MiB.
+ *
+ * The output is called only from within sk_compress_write() and
+ * sk_compress_finish(), on the calling thread.  Worker threads start at
+ * the first full block and inherit the calling thread's signal mask (a
+ * program that takes signals on one thread blocks them first); they
+ * never touch the caller's buffers after a call returns.
+ */
+typedef struct sk_compress sk_compress;
+
+#define SK_COMPRESS_NONE  0
+#define SK_COMPRESS_GZIP  1
+#define SK_COMPRESS_BZIP2 2
+#define SK_COMPRESS_XZ    3
+#define SK_COMPRESS_ZSTD  4
+#define SK_COMPRESS_LZ4   5
+
+struct sk_compress_options {
+	int level;        /* 0: the method's default (sk_compress_levels) */
+	int threads;      /* compressing threads; 0: one per core */
+	int reproducible; /* gzip: time stamp 0, not the current time */
+	size_t block;     /* input bytes per block; 0: the method's default.
+	                   * gzip: >= 64 KiB; lz4: 64 KiB, 256 KiB, 1 MiB or
+	                   * 4 MiB; xz: its block size; zstd: its job size;
+	                   * bzip2: ignored (its level sets it) */
+};
+
+/*
+ * Writes n bytes of compressed output; returns 0, or -1 with errno (the
+ * compressor then fails with it).  arg is the one given to
+ * sk_compress_open.
+ */
+typedef int (*sk_compress_out_fn)(void *arg, const void *buf, size_t n);
+
+/*
+ * A compressor of method (SK_COMPRESS_*) writing to out(arg, ...), or,
+ * when out is NULL, to the descriptor fd (borrowed; written with
+ * sk_write_all).  opt may be NULL for the defaults.  Nothing is written
+ * yet.  Returns NULL with errno: EINVAL for an unknown method, a level
+ * out of its range, a negative thread count or a bad block size; ENOMEM.
+ */
+sk_compress *sk_compress_open(int method, const struct sk_compress_options *opt,
+                              int fd, sk_compress_out_fn out, void *arg);
+
+/*
+ * Compresses n bytes of buf (copied: buf may be reused on return).
+ * Output is written as blocks are done, in order; the call waits when
+ * as many blocks as the bound allows are in flight.  Returns 0, or -1
+ * with errno: the output's error (EPIPE, ENOSPC...), ENOMEM when a worker
+ * could not allocate, EIO for a failure inside a compression library.
+ * Errors are sticky: every later write and the finish fail with the same
+ * errno, and no stream tail is ever written after one.  EINVAL after
+ * sk_compress_finish.
+ */
+int sk_compress_write(sk_compress *c, const void *buf, size_t n);
+
+/*
+ * Compresses what is left, waits for every block and writes the stream's
+ * tail: after 0, the output holds one complete stream.  -1 with errno
+ * as for sk_compress_write.  A second call returns the first one's result.
+ */
+int sk_compress_finish(sk_compress *c);
+
+/*
+ * Stops the workers (waiting for them), and frees c.  It does not finish
+ * the stream: closing before sk_compress_finish abandons it, incomplete.
+ * Returns 0, or -1 with the sticky errno when a write or the finish
+ * failed.  sk_compress_close(NULL) returns 0.
+ */
+int sk_compress_close(sk_compress *c);
+
+/* Bytes taken in and bytes written out so far. */
+void sk_compress_counts(const sk_compress *c, uint64_t *in, uint64_t *out);
+
+/*
+ * A stream that reads src compressed (the pull side of the same filter,
+ * for sk_copy and every reader of streams).  Takes ownership of src, also
+ * when it fails.  A read failing in src fails the stream with src's
+ * errno; src's end writes the tail, then the stream ends.  NULL with
+ * errno as sk_compress_open.
+ */
+sk_stream *sk_compress_stream_open(sk_stream *src, int method,
+                                   const struct sk_compress_options *opt);
+
+/*
+ * The method called name: "gzip", "bzip2", "xz", "zstd", "lz4" or "none".
+ * -1 with errno EINVAL for another name.
+ */
+int sk_compress_method(const char *name);
+
+/* The name of a method, NULL for an unknown one. */
+const char *sk_compress_name(int method);
+
+/*
+ * The method GNU tar's -a picks for an archive named path, from its last
+ * suffix: .gz .tgz .taz (gzip), .bz2 .tbz .tbz2 .tz2 (bzip2), .xz .txz
+ * (xz), .zst .tzst (zstd), .lz4 (lz4); SK_COMPRESS_NONE for any other
+ * name.  -1 with errno ENOTSUP for a suffix GNU tar gives a compressor
+ * this library lacks (.Z .taZ .lz .lzma .tlz .lzo).
+ */
+int sk_compress_suffix(const char *path);
+
+/*
+ * The levels of method: *min to *max, *def when none is asked (gzip 1-9,
+ * 6; bzip2 1-9, 9; xz 1-9, 6; zstd 1-19, 3; lz4 1-12, 1; none 0-0, 0),
+ * for a program to say "--level 12 is out of gzip's range 1-9".  Any
+ * pointer may be NULL.  Returns 0, or -1 with EINVAL for an unknown
+ * method.
+ */
+int sk_compress_levels(int method, int *min, int *max, int *def);
+
+/* ------------------------------------------------------------------ */
 /* Parsers shared by the programs                                       */
 /* ------------------------------------------------------------------ */
 

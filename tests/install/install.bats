@@ -75,6 +75,10 @@ teardown() {
 	for p in substream pump spoolbuf; do
 		run ldd "$P/bin/$p"
 		refute_output --partial libarchive
+		# Nor the compressors' libraries.
+		for lib in libdeflate libbz2 liblz4 liblzma libzstd libz.so; do
+			refute_output --partial "$lib"
+		done
 	done
 	run ldd "$P/bin/tarstream"
 	assert_output --partial libarchive
