@@ -224,16 +224,16 @@ PY
 @test "pump prints one error and the hint for a bad option" {
 	run --separate-stderr pump --bogus
 	assert_failure 2
-	assert_equal "$stderr" "pump: unrecognized option '--bogus'
+	assert_equal "$stderr" "pump: unknown option '--bogus'
 Try 'pump --help' for more information."
 	run --separate-stderr pump -Z
-	assert_equal "$stderr" "pump: invalid option -- 'Z'
+	assert_equal "$stderr" "pump: unknown option '-Z'
 Try 'pump --help' for more information."
 	run --separate-stderr pump -L
-	assert_equal "$stderr" "pump: option requires an argument -- 'L'
+	assert_equal "$stderr" "pump: option '-L' needs an argument
 Try 'pump --help' for more information."
 	run --separate-stderr pump --low
-	assert_equal "$stderr" "pump: option '--low' requires an argument
+	assert_equal "$stderr" "pump: option '--low' needs an argument
 Try 'pump --help' for more information."
 }
 
