@@ -626,6 +626,133 @@ sk_stream *sk_tar_stream_open(const char *const *paths, size_t n,
                               const struct sk_tar_options *opt, size_t queue);
 
 /* ------------------------------------------------------------------ */
+/* GNU tar's exclusion rules                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An exclusion set holds what GNU tar's --exclude family asks for, with
+ * GNU tar's semantics, for a walk to consult:
+ *   - patterns (--exclude, -X, --exclude-vcs, --exclude-backups), each
+ *     with the matching flags in force where it was given (GNU tar's
+ *     --anchored, --ignore-case, --wildcards and their negations apply to
+ *     the patterns that follow them: the caller computes the flags);
+ *   - tag files (--exclude-tag, -under, -all, --exclude-caches*);
+ *   - per-directory ignore files (--exclude-ignore, -recursive,
+ *     --exclude-vcs-ignores).
+ * Names are tested as GNU tar sees them: the argument as given, joined
+ * with the components below it by '/' ("src/dir1/sub", "./a/b"); names
+ * carry no trailing '/'.  GNU tar decides on the name alone, never on the
+ * file's type.  The set is not changed by tests, so several walks may
+ * test against one set at once; directory contexts belong to one walk.
+ */
+typedef struct sk_exclude sk_exclude;
+typedef struct sk_exclude_dir sk_exclude_dir;
+
+/* Matching flags of a pattern. */
+#define SK_EXCL_WILDCARDS   0x01 /* '*', '?', '[...]' are wildcards */
+#define SK_EXCL_ANCHORED    0x02 /* match the whole name only, not also
+                                  * every part of it after a '/' */
+#define SK_EXCL_CASEFOLD    0x04 /* --ignore-case */
+#define SK_EXCL_NOSLASH     0x08 /* wildcards do not match '/' */
+#define SK_EXCL_LEADING_DIR 0x10 /* a match of a leading directory of the
+                                  * name counts (GNU tar's --recursion) */
+/* What a plain --exclude means in GNU tar. */
+#define SK_EXCL_DEFAULT (SK_EXCL_WILDCARDS | SK_EXCL_LEADING_DIR)
+
+/* What a tag file does to the directory that holds it. */
+#define SK_EXCL_TAG_NONE     0
+#define SK_EXCL_TAG_CONTENTS 1 /* the directory and the tag file only */
+#define SK_EXCL_TAG_UNDER    2 /* the directory only */
+#define SK_EXCL_TAG_ALL      3 /* nothing: not even the directory */
+/* With a kind: the tag counts only when it starts with the CACHEDIR.TAG
+ * signature ("Signature: 8a477f597d28d172789f06886806bc55"). */
+#define SK_EXCL_TAG_CACHEDIR 0x10
+
+/* How an ignore file's patterns apply. */
+#define SK_EXCL_IGNORE_DIR       0 /* to its own directory's entries */
+#define SK_EXCL_IGNORE_RECURSIVE 1 /* to everything below it too */
+
+/*
+ * A new, empty set.  warn, when not NULL, is told of an ignore file that
+ * exists but cannot be read (path, errno; the directory is then walked
+ * without it, as GNU tar does).  NULL with errno on failure.
+ */
+sk_exclude *sk_exclude_new(void (*warn)(void *arg, const char *path, int err,
+                                        const char *what),
+                           void *arg);
+
+/*
+ * Adds a pattern with SK_EXCL_* flags (the pattern is copied).  A plain
+ * --exclude is SK_EXCL_DEFAULT; --no-wildcards drops SK_EXCL_WILDCARDS,
+ * --anchored adds SK_EXCL_ANCHORED, --no-wildcards-match-slash
+ * SK_EXCL_NOSLASH, --ignore-case SK_EXCL_CASEFOLD, --no-recursion drops
+ * SK_EXCL_LEADING_DIR.  0, or -1 with errno (ENOMEM, EINVAL).
+ */
+int sk_exclude_add(sk_exclude *x, const char *pattern, int flags);
+
+/*
+ * --exclude-vcs: GNU tar's list of version control names (CVS, .cvsignore,
+ * RCS, SCCS, .svn, .git, .gitignore, .gitattributes, .gitmodules,
+ * .arch-ids, {arch}, =RELEASE-ID, =meta-update, =update, .bzr,
+ * .bzrignore, .bzrtags, .hg, .hgignore, .hgtags, _darcs), each matching
+ * a whole name component.  --exclude-backups: .#*, *~ and #*#.  0 or -1.
+ */
+int sk_exclude_add_vcs(sk_exclude *x);
+int sk_exclude_add_backups(sk_exclude *x);
+
+/*
+ * A tag file: a directory holding an entry called name is cut as kind
+ * (SK_EXCL_TAG_CONTENTS, _UNDER or _ALL, optionally | SK_EXCL_TAG_CACHEDIR)
+ * says.  The tag must open for reading (a symbolic link counts only when
+ * links are followed).  Tags are tried newest first; the first present
+ * decides.  --exclude-caches is ("CACHEDIR.TAG", SK_EXCL_TAG_CONTENTS |
+ * SK_EXCL_TAG_CACHEDIR).  0 or -1 with errno.
+ */
+int sk_exclude_add_tag(sk_exclude *x, const char *name, int kind);
+
+/*
+ * An ignore file: each directory holding a regular file called name has
+ * its patterns read from it, one per line, GNU tar's way: .cvsignore
+ * (words), .gitignore, .bzrignore ("!" keeps, "RE:" regex) and .hgignore
+ * ("syntax:", regex by default) by their own syntax, any other name as a
+ * .gitignore.  A pattern is matched anchored, '*' not matching '/', against
+ * the entry's name as given, without its leading "./", and its last
+ * component.  how is SK_EXCL_IGNORE_DIR or SK_EXCL_IGNORE_RECURSIVE.
+ * sk_exclude_add_vcs_ignores adds the four VCS files (.cvsignore for its
+ * directory only, the others recursively).  0 or -1 with errno.
+ */
+int sk_exclude_add_ignore(sk_exclude *x, const char *name, int how);
+int sk_exclude_add_vcs_ignores(sk_exclude *x);
+
+/*
+ * For a walk entering a directory: dirfd (borrowed; only read during the
+ * call) is the directory, path its name as GNU tar sees it, parent the
+ * context of the directory above (NULL for an argument).  Sets *tag to
+ * the SK_EXCL_TAG_* kind that applies (SK_EXCL_TAG_NONE without one) and
+ * *tagname to the tag's name (owned by x), and reads the ignore files the
+ * directory holds.  follow: tags may be symbolic links (tar -h).
+ * Returns the context that sk_exclude_test takes for the directory's
+ * entries, to close with sk_exclude_dir_close after them and after every
+ * context opened below it; NULL with errno (ENOMEM) on failure.
+ */
+sk_exclude_dir *sk_exclude_dir_open(const sk_exclude *x,
+                                    const sk_exclude_dir *parent, int dirfd,
+                                    const char *path, int follow, int *tag,
+                                    const char **tagname);
+void sk_exclude_dir_close(sk_exclude_dir *d);
+
+/*
+ * Whether name is excluded: 1 yes, 0 no, -1 with errno (ENOMEM).  dir is
+ * the context of the directory holding it, or NULL for a walk's argument
+ * (which GNU tar tests against the patterns too).
+ */
+int sk_exclude_test(const sk_exclude *x, const sk_exclude_dir *dir,
+                    const char *name);
+
+/* Frees the set.  Contexts opened from it must be closed first. */
+void sk_exclude_free(sk_exclude *x);
+
+/* ------------------------------------------------------------------ */
 /* Copying                                                              */
 /* ------------------------------------------------------------------ */
 
