@@ -753,6 +753,66 @@ int sk_exclude_test(const sk_exclude *x, const sk_exclude_dir *dir,
 void sk_exclude_free(sk_exclude *x);
 
 /* ------------------------------------------------------------------ */
+/* GNU tar's --transform                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A list of sed-like expressions that rename archive members, with GNU
+ * tar's syntax: s/REGEX/REPLACEMENT/FLAGS with any delimiter (an escaped
+ * delimiter stands for itself), several expressions in one string
+ * separated by ';', applied in the order given.  REGEX is a POSIX basic
+ * regex (x: extended); FLAGS: g (every match), i (ignore case), a number N
+ * (the Nth match; with g, it and those after), r/R s/S h/H (apply to
+ * member names, symbolic link targets, hard link targets, or not).
+ * "flags=rsh" sets the scope of the expressions after it (all three
+ * before any).  REPLACEMENT takes & and \1..\9, \U \L \u \l \E case
+ * conversion, and \n \t and the other C escapes.  An expression anchored
+ * with ^ or $ is replaced once.
+ */
+typedef struct sk_xform sk_xform;
+
+/* Scopes: where an expression applies. */
+#define SK_XFORM_REGFILE 0x1 /* member names */
+#define SK_XFORM_SYMLINK 0x2 /* symbolic link targets */
+#define SK_XFORM_LINK    0x4 /* hard link targets */
+#define SK_XFORM_ALL     0x7
+
+/* What sk_xform_apply did beyond the expressions. */
+#define SK_XFORM_STRIPPED 0x1 /* a leading '/' or a "../" part removed */
+#define SK_XFORM_EMPTY    0x2 /* nothing is left: do not store the entry */
+
+/* A new, empty list (it changes nothing).  NULL with errno. */
+sk_xform *sk_xform_new(void);
+
+/*
+ * Adds the expressions of one --transform argument.  On a malformed one,
+ * returns -1 with errno EINVAL and writes GNU tar's message ("Invalid
+ * transform expression", "Unknown flag in transform expression: q", a
+ * regex error...) into err (errlen bytes, may be 0); the list is then as
+ * it was before the failing expression.  0 on success.
+ */
+int sk_xform_add(sk_xform *x, const char *expr, char *err, size_t errlen);
+
+/*
+ * Applies the expressions whose scope includes scope (one SK_XFORM_*) to
+ * name: a directory's name without its trailing '/', the name GNU tar
+ * would store otherwise (leading '/' and ".." parts already removed).
+ * A name or hard link target is then read as GNU tar reads a member
+ * name: a leading '/' and everything up to a ".." component are removed
+ * (SK_XFORM_STRIPPED in *what), and an empty result sets SK_XFORM_EMPTY:
+ * the entry is not stored (what is below a directory still is).  A
+ * symbolic link's target is returned as the expressions left it.  Returns the new name,
+ * malloc'd, or NULL with errno (ENOMEM).
+ */
+char *sk_xform_apply(const sk_xform *x, const char *name, int scope,
+                     int *what);
+
+/* 1 when the list holds no expression (NULL included), else 0. */
+int sk_xform_empty(const sk_xform *x);
+
+void sk_xform_free(sk_xform *x);
+
+/* ------------------------------------------------------------------ */
 /* Copying                                                              */
 /* ------------------------------------------------------------------ */
 
