@@ -903,6 +903,32 @@ int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
 int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                      int64_t *b);
 
+/*
+ * Parses a date as GNU tar's --newer, --after-date, --newer-mtime and
+ * --mtime read one (GNU's date parser, as `date -d` uses it): @SECONDS
+ * with an optional fraction; ISO 8601 dates and times ("2020-01-02",
+ * "2020-01-02T03:04:05.5Z", "2020-01-02 03:04 +02:00", "20200102"); US and
+ * month-name dates ("1/2/2020", "2 Jan 2020", "Jan 2, 2020"); am/pm;
+ * zones Z, UTC, GMT, +HH[:MM], +HHMM and US names (EST, PDT...); relative
+ * items, alone or after a date ("yesterday", "now", "2 days ago",
+ * "+3 hours", "next friday", "last month").  A date or time without a zone
+ * is local time ($TZ).  now is the time relative items count from (NULL:
+ * the clock).  Returns 0 and sets *out, or -1 with errno EINVAL (not a
+ * date) or ERANGE (a date that does not exist, such as 2020-02-30 or
+ * 25:00, or one out of time_t's range).
+ */
+struct timespec;
+int sk_parse_date(const char *text, const struct timespec *now,
+                  struct timespec *out);
+
+/*
+ * GNU tar's rule for those options: a text that starts with '/' or '.'
+ * names a file, and the date is its modification time (follow: through a
+ * symbolic link, as GNU tar 1.34 does); anything else is sk_parse_date's.
+ * -1 with errno from stat(2) for a file that cannot be reached.
+ */
+int sk_parse_date_or_file(const char *text, int follow, struct timespec *out);
+
 #ifdef __cplusplus
 }
 #endif
