@@ -71,4 +71,8 @@ ssize_t sk__pread(int fd, void *buf, size_t n, int64_t off);
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */
 int sk__tmpfile(const char *dir);
 
+/* What GNU tar keeps of a member name (its safer_name_suffix): nothing up
+ * to a ".." component, no leading '/'.  A pointer into s. */
+const char *sk__safer_name(const char *s);
+
 #endif

@@ -392,12 +392,11 @@ apply_one(const struct expr *e, const char *in, struct out *o, regmatch_t *m)
 	}
 }
 
-/* GNU tar's reading of a member name: no leading '/', nothing up to a
- * ".." component; what it strips is reported in *what. */
-static const char *
-relative(const char *s, int *what)
+/* GNU tar's safer_name_suffix: what it keeps of a member name. */
+const char *
+sk__safer_name(const char *s)
 {
-	const char *start = s, *p = s;
+	const char *p = s;
 
 	for (const char *c = s; *c;) {
 		if (c[0] == '.' && c[1] == '.' && (c[2] == '/' || !c[2]))
@@ -407,10 +406,6 @@ relative(const char *s, int *what)
 	}
 	while (*p == '/')
 		p++;
-	if (p != start)
-		*what |= SK_XFORM_STRIPPED;
-	if (*p == '\0')
-		*what |= SK_XFORM_EMPTY;
 	return p;
 }
 
@@ -452,9 +447,13 @@ sk_xform_apply(const sk_xform *x, const char *name, int scope, int *what)
 	}
 	/* A symbolic link's target is stored as it is, as GNU tar does. */
 	if (scope != SK_XFORM_SYMLINK) {
-		rel = relative(a.p, what);
-		if (rel != a.p)
+		rel = sk__safer_name(a.p);
+		if (rel != a.p) {
+			*what |= SK_XFORM_STRIPPED;
 			memmove(a.p, rel, strlen(rel) + 1);
+		}
+		if (*a.p == '\0')
+			*what |= SK_XFORM_EMPTY;
 	}
 	res = a.p;
 	return res;
