@@ -404,6 +404,22 @@ sk__incr_commit(struct sk__incr *inc, int fd)
 	return sk__snap_write(inc->s, fd, 1);
 }
 
+int
+sk__incr_save(struct sk__incr *inc, const char *path)
+{
+	sk_atomic *a = sk_atomic_open(path, 0);
+
+	if (a == NULL)
+		return -1;
+	if (sk__incr_commit(inc, sk_atomic_fd(a)) < 0) {
+		int e = errno;
+		sk_atomic_abort(a);
+		errno = e;
+		return -1;
+	}
+	return sk_atomic_commit(a);
+}
+
 void
 sk__incr_free(struct sk__incr *inc)
 {

@@ -130,6 +130,9 @@ const char *sk__incr_dumpdir(const struct sk__snap_dir *dir, size_t *len);
 void sk__incr_set_mtime(struct sk__snap_dir *dir, const struct timespec *t);
 /* Writes the new snapshot to fd.  0 or -1 with errno. */
 int sk__incr_commit(struct sk__incr *inc, int fd);
+/* The same, replacing the file at path atomically (sk_atomic): call it
+ * only when the archive is complete; until then the old snapshot stays. */
+int sk__incr_save(struct sk__incr *inc, const char *path);
 void sk__incr_free(struct sk__incr *inc);
 
 #endif

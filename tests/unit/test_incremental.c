@@ -438,6 +438,43 @@ corrupt_snapshots_are_refused_with_a_place_and_a_reason(void)
 	}
 }
 
+static void
+a_saved_snapshot_replaces_the_old_one_whole_or_not_at_all(void)
+{
+	struct timespec start = {1700000000, 5};
+	struct sk__incr *inc;
+	struct sk__snap *s;
+	char path[128], bad[160];
+	struct stat st;
+	int fd;
+
+	make_top("sk-incr3");
+	sh("mkdir -p tree/a && echo x >tree/a/f && echo old >snap");
+	inc = sk__incr_open(NULL, &start, 0);
+	scan(inc, NULL, topfd, "tree", "tree");
+	CHECK_EQ(sk__incr_finish(inc), 0);
+	snprintf(bad, sizeof bad, "%s/no/such/dir/snap", top);
+	errno = 0;
+	CHECK_EQ(sk__incr_save(inc, bad), -1);
+	CHECK_EQ(errno, ENOENT);
+	snprintf(path, sizeof path, "%s/snap", top);
+	CHECK_EQ(sk__incr_save(inc, path), 0);
+	sk__incr_free(inc);
+	fd = open(path, O_RDONLY);
+	s = sk__snap_load(fd, NULL, 0);
+	close(fd);
+	CHECK(s && s->n == 2 && s->time.tv_sec == 1700000000 &&
+	      s->time.tv_nsec == 5);
+	CHECK(s && sk__snap_find(s, "tree/a") &&
+	      strcmp(sk__snap_find(s, "tree/a")->dump, "Yf") == 0);
+	sk__snap_free(s);
+	/* Nothing else is left in the directory. */
+	CHECK_EQ(fstatat(topfd, "snap", &st, 0), 0);
+	sh("test \"$(ls -A | wc -l)\" -eq 2");
+	remove_top();
+}
+
 T_CASES(T(a_three_level_chain_is_planned_as_gnu_tar_plans_it),
+        T(a_saved_snapshot_replaces_the_old_one_whole_or_not_at_all),
         T(snapshots_gnu_tar_wrote_read_back_byte_for_byte),
         T(corrupt_snapshots_are_refused_with_a_place_and_a_reason))
