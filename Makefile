@@ -73,22 +73,23 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd -lcrypto
 
 $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $(BUILD)/lib/libstreamkit.so.$(SOMAJOR)
 	ln -sf libstreamkit.so.$(VERSION) $@
 
 # Programs link the static library, each with only the system libraries
-# it needs: substream, spoolbuf and pump never load libarchive.
-LIBS_tarstream := -larchive -lzstd
+# it needs: substream, spoolbuf and pump never load libarchive or
+# libcrypto (the manifest hasher, sha256.c, is only the tar producer's).
+LIBS_tarstream := -larchive -lzstd -lcrypto
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIBS_$*)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive -lzstd -lcrypto
 
 $(BUILD)/obj/tests/fuzz/driver_%.o: tests/fuzz/driver.c
 	@mkdir -p $(@D)

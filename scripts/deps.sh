@@ -12,7 +12,7 @@ groups=${*:-build test}
 pkgs=
 for g in $groups; do
 	case $g in
-	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev" ;;
+	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev libssl-dev" ;;
 	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools" ;;
 	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc gnuplot-nox" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
