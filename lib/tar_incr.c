@@ -253,7 +253,8 @@ sk__incr_entries(struct sk__incr *inc, struct sk__snap_dir *dir,
 		old = dir->orig->olddump ? dir->orig->olddump : dir->orig->dump;
 	else
 		old = dir->dump;
-	qsort(ents, n, sizeof *ents, cmp_ents);
+	if (n > 1)
+		qsort(ents, n, sizeof *ents, cmp_ents);
 	for (size_t i = 0; i < n; i++) {
 		struct sk__incr_ent *e = &ents[i];
 		int is_new = locate(old, e->name) == NULL;

@@ -312,7 +312,8 @@ ours(const char *const *argv, const char *arg)
 		walk(x, NULL, fd, arg, arg, &l);
 	close(fd);
 	sk_exclude_free(x);
-	qsort(l.v, l.n, sizeof *l.v, cmp);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, cmp);
 	return l;
 }
 
@@ -336,7 +337,8 @@ gnu(const char *const *argv, const char *arg, int *status)
 		add(&l, line, 0);
 	}
 	*status = pclose(p);
-	qsort(l.v, l.n, sizeof *l.v, cmp);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, cmp);
 	return l;
 }
 

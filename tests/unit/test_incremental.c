@@ -412,7 +412,7 @@ corrupt_snapshots_are_refused_with_a_place_and_a_reason(void)
 	     34, "unexpected end"},
 	    {REC "-3\0"
 	         "4\0d\0\0\0",
-	     36, "invalid device"},
+	     34, "invalid device"},
 	    {REC "3\0"
 	         "4\0d\0\0x",
 	     34, "missing record terminator"},
