@@ -80,16 +80,16 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
+	$(CC) -shared -Wl,-soname,libstreamkit.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS) -lcrypto
 
 $(BUILD)/lib/libstreamkit.so: $(SHARED)
 	ln -sf libstreamkit.so.$(VERSION) $(BUILD)/lib/libstreamkit.so.$(SOMAJOR)
 	ln -sf libstreamkit.so.$(VERSION) $@
 
 # Programs link the static library, each with only the system libraries
-# it needs: substream, spoolbuf and pump never load libarchive nor the
-# compression libraries.
-LIBS_tarstream := -larchive $(COMPRESS_LIBS)
+# it needs: substream, spoolbuf and pump never load libarchive, the
+# compression libraries or libcrypto (the manifest's hasher).
+LIBS_tarstream := -larchive $(COMPRESS_LIBS) -lcrypto
 # pump's other parts and the progress drawer it shares with tarstream.
 PUMPOBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/pump_*.c))
 $(BUILD)/bin/pump: $(PUMPOBJ)
@@ -99,7 +99,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/t.o $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -larchive $(COMPRESS_LIBS) -lcrypto
 
 # The compressors from stdin to stdout, for bench/compress.sh (not installed).
 $(BUILD)/bench/skcompress: $(BUILD)/obj/bench/skcompress.o $(STATIC)

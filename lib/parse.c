@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "sk_impl.h"
 
@@ -217,4 +219,22 @@ sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
 	*a = s;
 	*b = e < s ? s : e;
 	return inside;
+}
+
+SK_API int
+sk_parse_date_or_file(const char *text, int follow, struct timespec *out)
+{
+	struct stat st;
+
+	if (text == NULL || out == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* GNU tar: a date that starts with '/' or '.' names a file. */
+	if (text[0] != '/' && text[0] != '.')
+		return sk_parse_date(text, NULL, out);
+	if ((follow ? stat(text, &st) : lstat(text, &st)) < 0)
+		return -1;
+	*out = st.st_mtim;
+	return 0;
 }

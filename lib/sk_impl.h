@@ -106,4 +106,24 @@ int64_t sk__range_end(const struct sk_range *r);
  * mode 0600, in dir (NULL: $TMPDIR, then /tmp).  fd or -1. */
 int sk__tmpfile(const char *dir);
 
+/*
+ * The manifest's SHA-256 (sha256.c, libcrypto): init, update as a body
+ * streams, final (which frees, as free does after a failure).  0 or -1.
+ * sk__sha256_line gives the line sha256sum(1) writes for name, escapes
+ * included, malloc'd and ending in '\n' (*len bytes); NULL on ENOMEM.
+ */
+struct sk__sha256 {
+	void *ctx;
+};
+int sk__sha256_init(struct sk__sha256 *h);
+int sk__sha256_update(struct sk__sha256 *h, const void *buf, size_t n);
+int sk__sha256_final(struct sk__sha256 *h, unsigned char out[32]);
+void sk__sha256_free(struct sk__sha256 *h);
+char *sk__sha256_line(const unsigned char digest[32], const char *name,
+                      size_t *len);
+
+/* What GNU tar keeps of a member name (its safer_name_suffix): nothing up
+ * to a ".." component, no leading '/'.  A pointer into s. */
+const char *sk__safer_name(const char *s);
+
 #endif

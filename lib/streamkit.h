@@ -834,6 +834,193 @@ sk_stream *sk_tar_stream_open(const char *const *paths, size_t n,
                               const struct sk_tar_options *opt, size_t queue);
 
 /* ------------------------------------------------------------------ */
+/* GNU tar's exclusion rules                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An exclusion set holds what GNU tar's --exclude family asks for, with
+ * GNU tar's semantics, for a walk to consult:
+ *   - patterns (--exclude, -X, --exclude-vcs, --exclude-backups), each
+ *     with the matching flags in force where it was given (GNU tar's
+ *     --anchored, --ignore-case, --wildcards and their negations apply to
+ *     the patterns that follow them: the caller computes the flags);
+ *   - tag files (--exclude-tag, -under, -all, --exclude-caches*);
+ *   - per-directory ignore files (--exclude-ignore, -recursive,
+ *     --exclude-vcs-ignores).
+ * Names are tested as GNU tar sees them: the argument as given, joined
+ * with the components below it by '/' ("src/dir1/sub", "./a/b"); names
+ * carry no trailing '/'.  GNU tar decides on the name alone, never on the
+ * file's type.  The set is not changed by tests, so several walks may
+ * test against one set at once; directory contexts belong to one walk.
+ */
+typedef struct sk_exclude sk_exclude;
+typedef struct sk_exclude_dir sk_exclude_dir;
+
+/* Matching flags of a pattern. */
+#define SK_EXCL_WILDCARDS   0x01 /* '*', '?', '[...]' are wildcards */
+#define SK_EXCL_ANCHORED    0x02 /* match the whole name only, not also
+                                  * every part of it after a '/' */
+#define SK_EXCL_CASEFOLD    0x04 /* --ignore-case */
+#define SK_EXCL_NOSLASH     0x08 /* wildcards do not match '/' */
+#define SK_EXCL_LEADING_DIR 0x10 /* a match of a leading directory of the
+                                  * name counts (GNU tar's --recursion) */
+/* What a plain --exclude means in GNU tar. */
+#define SK_EXCL_DEFAULT (SK_EXCL_WILDCARDS | SK_EXCL_LEADING_DIR)
+
+/* What a tag file does to the directory that holds it. */
+#define SK_EXCL_TAG_NONE     0
+#define SK_EXCL_TAG_CONTENTS 1 /* the directory and the tag file only */
+#define SK_EXCL_TAG_UNDER    2 /* the directory only */
+#define SK_EXCL_TAG_ALL      3 /* nothing: not even the directory */
+/* With a kind: the tag counts only when it starts with the CACHEDIR.TAG
+ * signature ("Signature: 8a477f597d28d172789f06886806bc55"). */
+#define SK_EXCL_TAG_CACHEDIR 0x10
+
+/* How an ignore file's patterns apply. */
+#define SK_EXCL_IGNORE_DIR       0 /* to its own directory's entries */
+#define SK_EXCL_IGNORE_RECURSIVE 1 /* to everything below it too */
+
+/*
+ * A new, empty set.  warn, when not NULL, is told of an ignore file that
+ * exists but cannot be read (path, errno; the directory is then walked
+ * without it, as GNU tar does).  NULL with errno on failure.
+ */
+sk_exclude *sk_exclude_new(void (*warn)(void *arg, const char *path, int err,
+                                        const char *what),
+                           void *arg);
+
+/*
+ * Adds a pattern with SK_EXCL_* flags (the pattern is copied).  A plain
+ * --exclude is SK_EXCL_DEFAULT; --no-wildcards drops SK_EXCL_WILDCARDS,
+ * --anchored adds SK_EXCL_ANCHORED, --no-wildcards-match-slash
+ * SK_EXCL_NOSLASH, --ignore-case SK_EXCL_CASEFOLD, --no-recursion drops
+ * SK_EXCL_LEADING_DIR.  0, or -1 with errno (ENOMEM, EINVAL).
+ */
+int sk_exclude_add(sk_exclude *x, const char *pattern, int flags);
+
+/*
+ * --exclude-vcs: GNU tar's list of version control names (CVS, .cvsignore,
+ * RCS, SCCS, .svn, .git, .gitignore, .gitattributes, .gitmodules,
+ * .arch-ids, {arch}, =RELEASE-ID, =meta-update, =update, .bzr,
+ * .bzrignore, .bzrtags, .hg, .hgignore, .hgtags, _darcs), each matching
+ * a whole name component.  --exclude-backups: .#*, *~ and #*#.  0 or -1.
+ */
+int sk_exclude_add_vcs(sk_exclude *x);
+int sk_exclude_add_backups(sk_exclude *x);
+
+/*
+ * A tag file: a directory holding an entry called name is cut as kind
+ * (SK_EXCL_TAG_CONTENTS, _UNDER or _ALL, optionally | SK_EXCL_TAG_CACHEDIR)
+ * says.  The tag must open for reading (a symbolic link counts only when
+ * links are followed).  Tags are tried newest first; the first present
+ * decides.  --exclude-caches is ("CACHEDIR.TAG", SK_EXCL_TAG_CONTENTS |
+ * SK_EXCL_TAG_CACHEDIR).  0 or -1 with errno.
+ */
+int sk_exclude_add_tag(sk_exclude *x, const char *name, int kind);
+
+/*
+ * An ignore file: each directory holding a regular file called name has
+ * its patterns read from it, one per line, GNU tar's way: .cvsignore
+ * (words), .gitignore, .bzrignore ("!" keeps, "RE:" regex) and .hgignore
+ * ("syntax:", regex by default) by their own syntax, any other name as a
+ * .gitignore.  A pattern is matched anchored, '*' not matching '/', against
+ * the entry's name as given, without its leading "./", and its last
+ * component.  how is SK_EXCL_IGNORE_DIR or SK_EXCL_IGNORE_RECURSIVE.
+ * sk_exclude_add_vcs_ignores adds the four VCS files (.cvsignore for its
+ * directory only, the others recursively).  0 or -1 with errno.
+ */
+int sk_exclude_add_ignore(sk_exclude *x, const char *name, int how);
+int sk_exclude_add_vcs_ignores(sk_exclude *x);
+
+/*
+ * For a walk entering a directory: dirfd (borrowed; only read during the
+ * call) is the directory, path its name as GNU tar sees it, parent the
+ * context of the directory above (NULL for an argument).  Sets *tag to
+ * the SK_EXCL_TAG_* kind that applies (SK_EXCL_TAG_NONE without one) and
+ * *tagname to the tag's name (owned by x), and reads the ignore files the
+ * directory holds.  follow: tags may be symbolic links (tar -h).
+ * Returns the context that sk_exclude_test takes for the directory's
+ * entries, to close with sk_exclude_dir_close after them and after every
+ * context opened below it; NULL with errno (ENOMEM) on failure.
+ */
+sk_exclude_dir *sk_exclude_dir_open(const sk_exclude *x,
+                                    const sk_exclude_dir *parent, int dirfd,
+                                    const char *path, int follow, int *tag,
+                                    const char **tagname);
+void sk_exclude_dir_close(sk_exclude_dir *d);
+
+/*
+ * Whether name is excluded: 1 yes, 0 no, -1 with errno (ENOMEM).  dir is
+ * the context of the directory holding it, or NULL for a walk's argument
+ * (which GNU tar tests against the patterns too).
+ */
+int sk_exclude_test(const sk_exclude *x, const sk_exclude_dir *dir,
+                    const char *name);
+
+/* Frees the set.  Contexts opened from it must be closed first. */
+void sk_exclude_free(sk_exclude *x);
+
+/* ------------------------------------------------------------------ */
+/* GNU tar's --transform                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A list of sed-like expressions that rename archive members, with GNU
+ * tar's syntax: s/REGEX/REPLACEMENT/FLAGS with any delimiter (an escaped
+ * delimiter stands for itself), several expressions in one string
+ * separated by ';', applied in the order given.  REGEX is a POSIX basic
+ * regex (x: extended); FLAGS: g (every match), i (ignore case), a number N
+ * (the Nth match; with g, it and those after), r/R s/S h/H (apply to
+ * member names, symbolic link targets, hard link targets, or not).
+ * "flags=rsh" sets the scope of the expressions after it (all three
+ * before any).  REPLACEMENT takes & and \1..\9, \U \L \u \l \E case
+ * conversion, and \n \t and the other C escapes.  An expression anchored
+ * with ^ or $ is replaced once.
+ */
+typedef struct sk_xform sk_xform;
+
+/* Scopes: where an expression applies. */
+#define SK_XFORM_REGFILE 0x1 /* member names */
+#define SK_XFORM_SYMLINK 0x2 /* symbolic link targets */
+#define SK_XFORM_LINK    0x4 /* hard link targets */
+#define SK_XFORM_ALL     0x7
+
+/* What sk_xform_apply did beyond the expressions. */
+#define SK_XFORM_STRIPPED 0x1 /* a leading '/' or a "../" part removed */
+#define SK_XFORM_EMPTY    0x2 /* nothing is left: do not store the entry */
+
+/* A new, empty list (it changes nothing).  NULL with errno. */
+sk_xform *sk_xform_new(void);
+
+/*
+ * Adds the expressions of one --transform argument.  On a malformed one,
+ * returns -1 with errno EINVAL and writes GNU tar's message ("Invalid
+ * transform expression", "Unknown flag in transform expression: q", a
+ * regex error...) into err (errlen bytes, may be 0); the list is then as
+ * it was before the failing expression.  0 on success.
+ */
+int sk_xform_add(sk_xform *x, const char *expr, char *err, size_t errlen);
+
+/*
+ * Applies the expressions whose scope includes scope (one SK_XFORM_*) to
+ * name: a directory's name without its trailing '/', the name GNU tar
+ * would store otherwise (leading '/' and ".." parts already removed).
+ * A name or hard link target is then read as GNU tar reads a member
+ * name: a leading '/' and everything up to a ".." component are removed
+ * (SK_XFORM_STRIPPED in *what), and an empty result sets SK_XFORM_EMPTY:
+ * the entry is not stored (what is below a directory still is).  A
+ * symbolic link's target is returned as the expressions left it.  Returns the new name,
+ * malloc'd, or NULL with errno (ENOMEM).
+ */
+char *sk_xform_apply(const sk_xform *x, const char *name, int scope,
+                     int *what);
+
+/* 1 when the list holds no expression (NULL included), else 0. */
+int sk_xform_empty(const sk_xform *x);
+
+void sk_xform_free(sk_xform *x);
+
+/* ------------------------------------------------------------------ */
 /* Copying                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -1072,6 +1259,32 @@ int sk_parse_ranges(const char *text, struct sk_range **list, size_t *n,
  */
 int sk_range_resolve(const struct sk_range *r, int64_t total, int64_t *a,
                      int64_t *b);
+
+/*
+ * Parses a date as GNU tar's --newer, --after-date, --newer-mtime and
+ * --mtime read one (GNU's date parser, as `date -d` uses it): @SECONDS
+ * with an optional fraction; ISO 8601 dates and times ("2020-01-02",
+ * "2020-01-02T03:04:05.5Z", "2020-01-02 03:04 +02:00", "20200102"); US and
+ * month-name dates ("1/2/2020", "2 Jan 2020", "Jan 2, 2020"); am/pm;
+ * zones Z, UTC, GMT, +HH[:MM], +HHMM and US names (EST, PDT...); relative
+ * items, alone or after a date ("yesterday", "now", "2 days ago",
+ * "+3 hours", "next friday", "last month").  A date or time without a zone
+ * is local time ($TZ).  now is the time relative items count from (NULL:
+ * the clock).  Returns 0 and sets *out, or -1 with errno EINVAL (not a
+ * date) or ERANGE (a date that does not exist, such as 2020-02-30 or
+ * 25:00, or one out of time_t's range).
+ */
+struct timespec;
+int sk_parse_date(const char *text, const struct timespec *now,
+                  struct timespec *out);
+
+/*
+ * GNU tar's rule for those options: a text that starts with '/' or '.'
+ * names a file, and the date is its modification time (follow: through a
+ * symbolic link, as GNU tar 1.34 does); anything else is sk_parse_date's.
+ * -1 with errno from stat(2) for a file that cannot be reached.
+ */
+int sk_parse_date_or_file(const char *text, int follow, struct timespec *out);
 
 /* ------------------------------------------------------------------ */
 /* Ranges of a stream                                                   */
