@@ -4,12 +4,13 @@
  *   tarserve [-l ADDRESS] [-n COUNT] [-p PORT] ROOT
  *
  * GET /some/dir answers the tree ROOT/some/dir as a tar archive made while
- * it is sent, compressed with zstd (or gzip with ?format=gz, neither with
- * ?format=tar), in chunked transfer encoding: no length is known ahead and
- * no copy of the archive is ever kept.  Memory stays bounded whatever the
- * size of the tree: the archive comes through the library's pull-based
- * tar stream (sk_tar_stream_open), a producer thread writing into a 1 MiB
- * queue, and goes out 64 KiB at a time.
+ * it is sent, compressed with zstd, or as ?format= asks: gz, bz2, xz, zst,
+ * lz4 or tar (none), by the library's compressors on every core; in
+ * chunked transfer encoding: no length is known ahead and no copy of the
+ * archive is ever kept.  Memory stays bounded whatever the size of the
+ * tree: the archive comes through the library's pull-based tar stream
+ * (sk_tar_stream_open), a producer thread writing into a 1 MiB queue, and
+ * goes out 64 KiB at a time.
  *
  * A path that leaves ROOT, through "..", an encoded "%2e%2e" or a symbolic
  * link, gets 403; one that is not a directory under ROOT, 404; a method
@@ -48,7 +49,33 @@
 #define QUEUE       (1024 * 1024) /* the tar stream's queue */
 #define TIMEOUT     30            /* seconds a client may stall */
 
+/* ?format=NAME: the archive's suffix, compressor and media type. */
+static const struct format {
+	const char *name;
+	int compress;
+	const char *type;
+} formats[] = {
+    {"zst", SK_TAR_ZSTD, "application/zstd"}, /* the default */
+    {"gz", SK_TAR_GZIP, "application/gzip"},
+    {"bz2", SK_TAR_BZIP2, "application/x-bzip2"},
+    {"xz", SK_TAR_XZ, "application/x-xz"},
+    {"lz4", SK_TAR_LZ4, "application/x-lz4"},
+    {"tar", SK_TAR_PLAIN, "application/x-tar"},
+};
+
 static char root[PATH_MAX];
+
+/* The format a query "format=NAME" asks for; NULL for another query. */
+static const struct format *
+format_of(const char *query)
+{
+	if (strncmp(query, "format=", 7) != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(query + 7, formats[i].name) == 0)
+			return &formats[i];
+	return NULL;
+}
 
 /*
  * Sends all of buf; -1 when the client has gone or stalled for TIMEOUT
@@ -157,7 +184,7 @@ serve(int fd, const char *peer)
 	char method[16], target[MAX_REQUEST], version[16], *query, *name;
 	char full[PATH_MAX + MAX_REQUEST], real[PATH_MAX], head[1024];
 	struct sk_tar_options opt;
-	const char *ext = "tar.zst", *type = "application/zstd";
+	const struct format *f = &formats[0];
 	struct stat st;
 	sk_stream *tar;
 	size_t rootlen = strlen(root);
@@ -182,25 +209,17 @@ serve(int fd, const char *peer)
 		return;
 	}
 
-	memset(&opt, 0, sizeof opt);
-	opt.compress = SK_TAR_ZSTD;
-	opt.warn = warn_cb;
 	if ((query = strchr(target, '?')) != NULL) {
 		*query++ = '\0';
-		if (strcmp(query, "format=gz") == 0) {
-			opt.compress = SK_TAR_GZIP;
-			ext = "tar.gz";
-			type = "application/gzip";
-		} else if (strcmp(query, "format=tar") == 0) {
-			opt.compress = SK_TAR_PLAIN;
-			ext = "tar";
-			type = "application/x-tar";
-		} else if (strcmp(query, "format=zst") != 0 && *query != '\0') {
+		if (*query != '\0' && (f = format_of(query)) == NULL) {
 			respond(fd, 400, "Bad Request",
-			        "format is zst, gz or tar");
+			        "format is zst, gz, bz2, xz, lz4 or tar");
 			return;
 		}
 	}
+	memset(&opt, 0, sizeof opt);
+	opt.compress = f->compress;
+	opt.warn = warn_cb;
 	if (target[0] != '/' || percent_decode(target) == -1) {
 		respond(fd, 400, "Bad Request", "bad path");
 		return;
@@ -251,11 +270,14 @@ serve(int fd, const char *peer)
 	if (name == real)
 		name = ".";
 
-	n = snprintf(head, sizeof head,
-	             "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-	             "Content-Disposition: attachment; filename=\"%s.%s\"\r\n"
-	             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-	             type, strcmp(name, ".") == 0 ? "root" : name, ext);
+	n = snprintf(
+	    head, sizeof head,
+	    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+	    "Content-Disposition: attachment; filename=\"%s.tar%s%s\"\r\n"
+	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+	    f->type, strcmp(name, ".") == 0 ? "root" : name,
+	    f->compress == SK_TAR_PLAIN ? "" : ".",
+	    f->compress == SK_TAR_PLAIN ? "" : f->name);
 	if (send_all(fd, head, (size_t)n) == -1 || head_only)
 		return;
 

@@ -657,13 +657,14 @@ sk_stream *sk_producer_open(sk_produce_fn fn, void *arg, size_t queue);
 int sk_producer_write(sk_producer *w, const void *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
-/* The tar producer (libarchive's write API)                           */
+/* The tar producer                                                    */
 /* ------------------------------------------------------------------ */
 
 /*
  * Writes files and directory trees as a tar archive, compressed on the
- * fly, to a descriptor or as a stream.  Built on libarchive's write API,
- * with the walk, the file bodies and the checks done here:
+ * fly by the library's compressors (sk_compress_open), to a descriptor or
+ * as a stream.  The walk, the headers, the bodies and the checks are done
+ * here (libarchive only reads ACLs):
  *   - the walk goes by directory descriptors: every directory and file
  *     below an argument is opened relative to its parent's descriptor,
  *     never following a symbolic link (unless follow), and checked to be
@@ -692,10 +693,13 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  *     bytes of memory; larger ones are read (or spliced) by the writer.
  *     The archive does not depend on the number of threads or the
  *     budget;
- *   - compressed output is not padded past the compressor's end (the
- *     default libarchive blocking would append zeros that zstd -d and
- *     tar --zstd reject), and an uncompressed one not past the tar end
- *     marker unless a blocking factor asks for fixed records;
+ *   - compressed output is one stream of the compressor, never padded
+ *     past its end (zstd -d and tar --zstd reject zeros there); the
+ *     blocking factor applies to the tar stream before compression, as
+ *     in GNU tar; the gzip header holds no time.  The compressed bytes do
+ *     not depend on the number of compressor threads either;
+ *   - an uncompressed archive is not padded past the tar end marker
+ *     unless a blocking factor asks for fixed records;
  *   - pax is written in libarchive's restricted form (extended headers
  *     only where needed), without atime and ctime.
  *   - sparse files are stored sparse in pax (libarchive's ustar and GNU
@@ -715,20 +719,25 @@ typedef struct sk_tar sk_tar;
 #define SK_TAR_MTIME_SET   1
 #define SK_TAR_MTIME_CLAMP 2
 
-#define SK_TAR_PLAIN 0
-#define SK_TAR_GZIP  1
-#define SK_TAR_BZIP2 2
-#define SK_TAR_XZ    3
-#define SK_TAR_ZSTD  4
+/* The compressors: the same numbers as SK_COMPRESS_* (by definition), so
+ * sk_compress_method() and sk_compress_suffix() give a value for
+ * compress. */
+#define SK_TAR_PLAIN SK_COMPRESS_NONE
+#define SK_TAR_GZIP  SK_COMPRESS_GZIP
+#define SK_TAR_BZIP2 SK_COMPRESS_BZIP2
+#define SK_TAR_XZ    SK_COMPRESS_XZ
+#define SK_TAR_ZSTD  SK_COMPRESS_ZSTD
+#define SK_TAR_LZ4   SK_COMPRESS_LZ4
 
 /* io_threads: no read-ahead, everything on the caller's thread. */
 #define SK_TAR_NO_READAHEAD (-1)
 
 struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
-	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
-	int level;           /* compression level; 0: the compressor's */
-	int threads;         /* zstd and xz threads; 0: one per core */
+	int compress;        /* SK_TAR_PLAIN ... SK_TAR_LZ4 */
+	int level;           /* compression level, within the range of
+	                      * sk_compress_levels; 0: the compressor's */
+	int threads;         /* compressor threads; 0: one per core */
 	int blocking;        /* records of N x 512 bytes; 0: none */
 	int sort;            /* each directory's names in byte order */
 	int follow;          /* follow symbolic links (tar -h) */
@@ -779,7 +788,7 @@ struct sk_tar_options {
  * Starts an archive written to fd (borrowed).  When fd is a regular file,
  * that file is never stored in the archive.  opt may be NULL for the
  * defaults.  NULL with errno on failure (EINVAL for an unknown format or
- * compressor, or one this libarchive lacks).
+ * compressor, or a level out of the compressor's range).
  */
 sk_tar *sk_tar_open(int fd, const struct sk_tar_options *opt);
 

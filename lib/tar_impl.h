@@ -18,8 +18,8 @@
  *   tar_header.c    a header's bytes: ustar, pax (restricted), GNU
  *   tar_output.c    gathering, blocking, the end marker, and the
  *                   zero-copy path for plain tar into a pipe
- *   tar_compress.c  the compressors (zstd here; gzip, bzip2, xz through
- *                   libarchive's filters)
+ *   tar_compress.c  the compressor: the library's filter (sk_compress)
+ *                   between the gathered bytes and the destination
  *   tar_stream.c    the archive as a producer stream
  *
  * The walk runs on its own thread when there is read-ahead (a lister),
@@ -36,7 +36,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#include <zstd.h>
 
 #include "sk_impl.h"
 
@@ -252,12 +251,8 @@ struct sk_tar {
 	struct tar_pool pool;
 	int threads;   /* I/O threads; 0: none */
 	size_t budget; /* bytes of bodies read ahead */
-	/* zstd is compressed here, for its threads; the others through
-	 * libarchive's filters (arc). */
-	ZSTD_CCtx *zc;
-	char *zbuf;
-	size_t zcap;
-	struct archive *arc;
+	/* The compressor; NULL for a plain archive. */
+	sk_compress *comp;
 	/* Output: gathered in obuf; pos counts the tar stream's bytes.  The
 	 * fast path (plain tar into a pipe) splices large bodies. */
 	int fast;

@@ -36,8 +36,7 @@ sk__tar_emit(sk_tar *t, const void *buf, size_t n)
 static int
 sink(sk_tar *t, const void *buf, size_t n)
 {
-	int r = t->zc || t->arc ? sk__tar_compress(t, buf, n)
-	                        : sk__tar_emit(t, buf, n);
+	int r = t->comp ? sk__tar_compress(t, buf, n) : sk__tar_emit(t, buf, n);
 
 	if (r < 0 && !t->err)
 		t->err = errno ? errno : EIO;

@@ -173,7 +173,7 @@ stop() {
 	wait "$SPID" 2>/dev/null || true
 }
 
-@test "example tarserve: a directory as .tar.zst and .tar.gz over HTTP, extracted and compared" {
+@test "example tarserve: a directory as .tar.zst, .tar.gz, .tar.bz2, .tar.xz, .tar.lz4 and .tar over HTTP, extracted and compared" {
 	mkdir -p "$T/root/some/dir/sub" "$T/x" "$T/y"
 	head -c 3000000 /dev/urandom >"$T/root/some/dir/blob"
 	echo text >"$T/root/some/dir/sub/f"
@@ -188,8 +188,22 @@ stop() {
 	tar --zstd -x -f "$T/dl.tar.zst" -C "$T/x"
 	diff -r "$T/root/some/dir" "$T/x/dir"
 	[ "$(readlink "$T/x/dir/link")" = sub/f ]
-	curl -sS "$URL/some/dir?format=gz" | tar -xz -C "$T/y"
-	diff -r "$T/root/some/dir" "$T/y/dir"
+	# Each format through its own tool, named and typed as it is.
+	for f in gz:gzip:gzip bz2:bzip2:x-bzip2 xz:xz:x-xz lz4:lz4:x-lz4 tar:cat:x-tar; do
+		IFS=: read -r fmt tool type <<<"$f"
+		rm -rf "$T/y" && mkdir "$T/y"
+		curl -sS -D "$T/headers" -o "$T/dl" "$URL/some/dir?format=$fmt"
+		grep -qi "^content-type: application/$type" "$T/headers"
+		if [ "$fmt" = tar ]; then name=dir.tar; else name=dir.tar.$fmt; fi
+		grep -qi "filename=\"$name\"" "$T/headers"
+		if [ "$tool" = cat ]; then
+			tar -x -C "$T/y" <"$T/dl"
+		else
+			"$tool" -t -q "$T/dl"
+			"$tool" -dc <"$T/dl" | tar -x -C "$T/y"
+		fi
+		diff -r "$T/root/some/dir" "$T/y/dir"
+	done
 	stop
 }
 

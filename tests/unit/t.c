@@ -1,5 +1,6 @@
 /* t.c - the harness behind t.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -234,6 +235,17 @@ t_tmpfile_with(const void *buf, size_t n)
 	if (sk_write_all(fd, buf, n) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		abort();
 	return fd;
+}
+
+void
+t_put_pattern(const char *path, size_t n, unsigned seed)
+{
+	unsigned char *b = t_pattern(n, seed);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+
+	if (fd < 0 || sk_write_all(fd, b, n) < 0 || close(fd) < 0)
+		abort();
+	free(b);
 }
 
 int

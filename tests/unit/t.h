@@ -61,6 +61,9 @@ int t_main(int argc, char *argv[], void (*setup)(void), void (*teardown)(void),
 unsigned char *t_pattern(size_t n, unsigned seed);
 /* A temporary regular file holding buf; its fd, unlinked already. */
 int t_tmpfile_with(const void *buf, size_t n);
+/* Writes path (mode 0640, replaced) with n bytes of t_pattern(n, seed);
+ * aborts on failure. */
+void t_put_pattern(const char *path, size_t n, unsigned seed);
 /* A pipe whose write end is fed buf by a child process in chunks of
  * chunk bytes (0: all at once); returns the read end. */
 int t_pipe_with(const void *buf, size_t n, size_t chunk);

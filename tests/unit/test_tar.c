@@ -21,14 +21,9 @@ static void
 put(const char *rel, size_t n, unsigned seed)
 {
 	char path[512];
-	unsigned char *b = t_pattern(n, seed);
-	int fd;
 
 	snprintf(path, sizeof path, "%s/%s", tree, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	sk_write_all(fd, b, n);
-	close(fd);
-	free(b);
+	t_put_pattern(path, n, seed);
 }
 
 static void
@@ -192,10 +187,10 @@ every_format_and_compressor_reads_back_exactly(void)
 {
 	static const int formats[] = {SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU};
 	static const int comps[] = {SK_TAR_PLAIN, SK_TAR_GZIP, SK_TAR_BZIP2,
-	                            SK_TAR_XZ, SK_TAR_ZSTD};
+	                            SK_TAR_XZ,    SK_TAR_ZSTD, SK_TAR_LZ4};
 
 	for (size_t f = 0; f < 3; f++) {
-		for (size_t c = 0; c < 5; c++) {
+		for (size_t c = 0; c < sizeof comps / sizeof comps[0]; c++) {
 			struct sk_tar_options o = {.format = formats[f],
 			                           .compress = comps[c],
 			                           .warn = on_warn};
