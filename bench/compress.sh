@@ -5,7 +5,10 @@
 # same input.  Targets (issue 12): gzip 1.5x pigz -6 with a size within 1%
 # of gzip -6; bzip2 1.3x pbzip2; lz4 at least lz4; xz at least xz -T0;
 # zstd at least zstd -T0.  The first row of each table is the peer: the
-# ratio column is then the filter's speed-up over it.
+# ratio column is then the filter's speed-up over it.  bench/tarstream.sh
+# measures the same compressors behind the tar producer, against tar piped
+# into these tools; this one shows the filter alone, as a library user
+# gets it.
 #
 # Inputs: real text, a GNU tar of /usr/include and /usr/share/doc (the
 # first TEXT_MIB MiB), and incompressible data (RANDOM_MIB MiB); xz, being
@@ -28,28 +31,9 @@ text_mib=$(($(stat -c %s "$WORK/text") >> 20))
 echo "Text: ${text_mib} MiB of a GNU tar of /usr/include and /usr/share/doc;"
 echo "incompressible: ${RANDOM_MIB} MiB from /dev/urandom.  $(nproc) cores."
 
-# Sizes are printed after each table: the bytes each command wrote, and
-# their ratio to the reference's (the last case named by SIZE_REF).
-sizes() { # TITLE REF-LABEL
-	local ref=$2 refsize
-	refsize=$(cat "$WORK/size.$ref")
-	printf '\n| %s | bytes | vs `%s` |\n| --- | ---: | ---: |\n' "$1" "$ref"
-	while IFS= read -r label; do
-		local s
-		s=$(cat "$WORK/size.$label")
-		printf '| `%s` | %s | %.4f |\n' "$label" "$s" "$(echo "$s / $refsize" | bc -l)"
-	done <"$WORK/labels"
-	: >"$WORK/labels"
-}
-
-# run LABEL MIB INPUT CMD: a case whose command reads INPUT and writes to a
-# file, whose size is kept for the sizes table.
+# run LABEL MIB INPUT CMD: a sized case (bench/lib.sh) of CMD reading INPUT.
 run() {
-	local label=$1 mib=$2 in=$3 cmd=$4
-	case_ "$label" "$mib" "$RSS $cmd <$in >$WORK/out"
-	stat -c %s "$WORK/out" >"$WORK/size.$label"
-	printf '%s\n' "$label" >>"$WORK/labels"
-	rm -f "$WORK/out"
+	sized "$1" "$2" "$RSS $4 <$3"
 }
 
 for input in text random; do

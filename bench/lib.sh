@@ -83,3 +83,26 @@ case_() {
 	# measuring prefix left out.
 	printf '%s\n' "$cmd" | sed -e "s|$RSS ||g" -e "s|$WORK|\$WORK|g" >>"$WORK/cmds"
 }
+
+# sized LABEL MIB CMD: a case whose command writes to standard output,
+# kept in a file whose size goes to the next sizes table.
+sized() {
+	local label=$1 mib=$2 cmd=$3
+	case_ "$label" "$mib" "$cmd >$WORK/out"
+	stat -c %s "$WORK/out" >"$WORK/size.$label"
+	printf '%s\n' "$label" >>"$WORK/labels"
+	rm -f "$WORK/out"
+}
+
+# sizes TITLE REF-LABEL: the bytes each sized case since the last sizes
+# table wrote, and their ratio to REF-LABEL's.
+sizes() {
+	local ref=$2 refsize label s
+	refsize=$(cat "$WORK/size.$ref")
+	printf '\n| %s | bytes | vs `%s` |\n| --- | ---: | ---: |\n' "$1" "$ref"
+	while IFS= read -r label; do
+		s=$(cat "$WORK/size.$label")
+		printf '| `%s` | %s | %.4f |\n' "$label" "$s" "$(echo "$s / $refsize" | bc -l)"
+	done <"$WORK/labels"
+	: >"$WORK/labels"
+}

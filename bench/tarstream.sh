@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tarstream against GNU tar and bsdtar, into a reading pipe.
+# tarstream against GNU tar and bsdtar, into a reading pipe; at the end,
+# each compressor against tar piped into the standalone tools.
 #
 # Targets (the walk issue): on 50,000 files of 0-4 KiB in 250 directories
 # with the page cache dropped before each run, 3x GNU tar; the same tree
@@ -87,11 +88,72 @@ case_ "tarstream" "$big_mib" "$RSS tarstream -C $T big | substream >/dev/null"
 case_ "tar -cf -" "$big_mib" "$RSS tar -cf - -C $T big | substream >/dev/null"
 case_ "bsdtar -cf -" "$big_mib" "$RSS bsdtar -cf - -C $T big | substream >/dev/null"
 
-for tree in small big; do
-	mib=$small_mib
-	[ $tree = big ] && mib=$big_mib
-	table_head "zstd level 3, $tree files (MiB/s of input)"
-	case_ "tarstream --zstd" "$mib" "$RSS tarstream --zstd -C $T $tree | $SINK"
-	case_ "tar -cf - | zstd -T0 -3" "$mib" "tar -cf - -C $T $tree | $RSS zstd -q -T0 -3 | $SINK"
-	case_ "bsdtar --zstd" "$mib" "$RSS bsdtar --zstd -cf - -C $T $tree | $SINK"
+# Compression (issue 12): each compressor at its default level against
+# the fastest pipeline of GNU tar into the standalone tool (the first row,
+# the base of the ratios) and bsdtar's built-in one, on real text (a copy
+# of /usr/include) and on incompressible data (NOISE_MIB MiB in files of
+# 4 MiB); xz, being slow, on the first XZ_MIB MiB of each.  Targets:
+# gzip 1.5x pigz -6 with a size within 1% of gzip -6 (GNU tar -z); bzip2
+# 1.3x pbzip2 (lbzip2 shown); lz4 at least lz4; xz at least xz -T0; zstd
+# 1.3x zstd -T0.  Peak RSS is the compressing process's: tarstream itself,
+# the tool after tar's pipe, bsdtar.
+NOISE_MIB=${NOISE_MIB:-32}
+XZ_MIB=${XZ_MIB:-16}
+C=$WORK/c
+mkdir -p "$C/noise"
+cp -r /usr/include "$C/text"
+for i in $(seq $((NOISE_MIB / 4))); do gen "$C/noise/n$i" 4; done
+# The first XZ_MIB MiB of files of each tree, in the walk's order.
+for tree in text noise; do
+	python3 - "$C/$tree" "$C/$tree-xz" "$XZ_MIB" <<'PY'
+import os, shutil, sys
+src, dst, left = sys.argv[1], sys.argv[2], int(sys.argv[3]) << 20
+for dp, dns, fns in os.walk(src):
+    dns.sort()
+    for n in sorted(fns):
+        p = os.path.join(dp, n)
+        if left <= 0 or os.path.islink(p) or not os.path.isfile(p):
+            continue
+        q = os.path.join(dst, os.path.relpath(p, src))
+        os.makedirs(os.path.dirname(q), exist_ok=True)
+        shutil.copyfile(p, q)
+        left -= os.path.getsize(p)
+PY
+done
+export CASE_PRE="find $C -type f -exec cat {} + >/dev/null"
+for tree in text noise; do
+	mib=$(du -sm --apparent-size "$C/$tree" | cut -f1)
+	xmib=$(du -sm --apparent-size "$C/$tree-xz" | cut -f1)
+	TAR="tar -cf - -C $C $tree"
+	table_head "gzip -6, $tree ($mib MiB)"
+	sized "tar | pigz -6" "$mib" "$TAR | $RSS pigz -6"
+	sized "tarstream -z" "$mib" "$RSS tarstream -z -C $C $tree"
+	sized "tar -czf - (gzip -6)" "$mib" "$RSS tar -czf - -C $C $tree"
+	sized "bsdtar -czf -" "$mib" "$RSS bsdtar -czf - -C $C $tree"
+	sizes "gzip, $tree" "tar -czf - (gzip -6)"
+
+	table_head "bzip2 -9, $tree ($mib MiB)"
+	sized "tar | pbzip2" "$mib" "$TAR | $RSS pbzip2 -c"
+	sized "tarstream -j" "$mib" "$RSS tarstream -j -C $C $tree"
+	sized "tar | lbzip2" "$mib" "$TAR | $RSS lbzip2 -c"
+	sized "bsdtar -cjf -" "$mib" "$RSS bsdtar -cjf - -C $C $tree"
+	sizes "bzip2, $tree" "tar | pbzip2"
+
+	table_head "lz4 -1, $tree ($mib MiB)"
+	sized "tar | lz4" "$mib" "$TAR | $RSS lz4 -q -c"
+	sized "tarstream --lz4" "$mib" "$RSS tarstream --lz4 -C $C $tree"
+	sized "bsdtar --lz4" "$mib" "$RSS bsdtar --lz4 -cf - -C $C $tree"
+	sizes "lz4, $tree" "tar | lz4"
+
+	table_head "xz -6, the first $xmib MiB of $tree"
+	sized "tar | xz -T0" "$xmib" "tar -cf - -C $C $tree-xz | $RSS xz -q -T0 -c"
+	sized "tarstream -J" "$xmib" "$RSS tarstream -J -C $C $tree-xz"
+	sized "bsdtar -cJf -" "$xmib" "$RSS bsdtar -cJf - -C $C $tree-xz"
+	sizes "xz, $tree" "tar | xz -T0"
+
+	table_head "zstd -3, $tree ($mib MiB)"
+	sized "tar | zstd -T0" "$mib" "$TAR | $RSS zstd -q -T0 -3 -c"
+	sized "tarstream --zstd" "$mib" "$RSS tarstream --zstd -C $C $tree"
+	sized "bsdtar --zstd" "$mib" "$RSS bsdtar --zstd -cf - -C $C $tree"
+	sizes "zstd, $tree" "tar | zstd -T0"
 done
