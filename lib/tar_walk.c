@@ -54,7 +54,7 @@ item_new(sk_tar *t, struct tar_dir *d, const char *name, unsigned char dtype)
 
 /* A note with no entry, about a directory the walk could not go on in. */
 static struct tar_item *
-note_item(sk_tar *t, const char *path, int err, const char *what)
+note_item(sk_tar *t, const char *path, int err, const char *what, int level)
 {
 	struct tar_item *it = item_new(t, NULL, "", DT_UNKNOWN);
 
@@ -66,7 +66,7 @@ note_item(sk_tar *t, const char *path, int err, const char *what)
 		return NULL;
 	}
 	it->toppath = it->ownpath;
-	sk__tar_note(it, err, what);
+	sk__tar_note(it, err, what, level);
 	it->skip = 1;
 	it->state = ITEM_READY;
 	return it;
@@ -138,7 +138,8 @@ pop(sk_tar *t, int unwind)
 			(void)emit(t,
 			           note_item(t, pf->d->path, 0,
 			                     "directory moved while read; the "
-			                     "rest of it is not stored"),
+			                     "rest of it is not stored",
+			                     SK__TAR_CHANGED),
 			           0);
 		}
 	}
@@ -177,7 +178,7 @@ push(sk_tar *t, struct tar_dir *d)
 	if (r == -2)
 		return emit(t,
 		            note_item(t, d->path, errno,
-		                      "cannot read directory"),
+		                      "cannot read directory", SK__TAR_SKIPPED),
 		            0) < 0
 		           ? -1
 		           : 0;
@@ -197,7 +198,8 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 
 	if (fstat(fd, &it->st) < 0 || (seen && !sk__tar_same(seen, &it->st))) {
 		close(fd);
-		sk__tar_note(it, 0, "replaced while read; skipped");
+		sk__tar_note(it, 0, "replaced while read; skipped",
+		             SK__TAR_CHANGED);
 		it->skip = 1;
 		return emit(t, it, 0);
 	}
@@ -211,8 +213,8 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 		if (t->stack[k].d->dev == it->st.st_dev &&
 		    t->stack[k].d->ino == it->st.st_ino) {
 			close(fd);
-			sk__tar_note(it, 0,
-			             "directory loop; not entered again");
+			sk__tar_note(it, 0, "directory loop; not entered again",
+			             SK__TAR_INFO);
 			return emit(t, it, 0);
 		}
 	if (t->opt.one_file_system && it->st.st_dev != t->root_dev) {
@@ -267,14 +269,15 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 	/* Unreadable: its header all the same, and a warning. */
 	if (fstatat(f->d->fd, it->name, &it->st,
 	            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		sk__tar_note(it, errno, "cannot stat; skipped");
+		sk__tar_note(it, errno, "cannot stat; skipped",
+		             SK__TAR_VANISHED);
 		it->skip = 1;
 		return emit(t, it, 0);
 	}
 	it->state = ITEM_READY;
 	if (t->dry ||
 	    sk__tar_meta_at(t, it, wdisk(t), f->d->fd, it->name, -1) == 0)
-		sk__tar_note(it, err, "cannot read directory");
+		sk__tar_note(it, err, "cannot read directory", SK__TAR_SKIPPED);
 	return emit(t, it, 0);
 }
 
@@ -311,7 +314,8 @@ walk_stack(sk_tar *t)
 			if (fstatat(f->d->fd, name, &st,
 			            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 			    0) {
-				sk__tar_note(it, errno, "cannot stat; skipped");
+				sk__tar_note(it, errno, "cannot stat; skipped",
+				             SK__TAR_VANISHED);
 				it->skip = 1;
 				it->state = ITEM_READY;
 				if (emit(t, it, 0) < 0)
@@ -383,7 +387,8 @@ walk_file(sk_tar *t, int dirfd, const char *path, const struct stat *st)
 		if (pfd >= 0)
 			close(pfd);
 		free(parent);
-		sk__tar_warn(t, path, e, "cannot open its directory; skipped");
+		sk__tar_warn(t, path, e, "cannot open its directory; skipped",
+		             SK__TAR_SKIPPED);
 		return 0;
 	}
 	d = sk__tar_dir_new(t, parent, 0, pfd, &pst);
@@ -441,7 +446,8 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 	if (fstatat(dirfd, path, &st, t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 	    0) {
 		if (!t->dry)
-			sk__tar_warn(t, path, errno, "cannot stat; skipped");
+			sk__tar_warn(t, path, errno, "cannot stat; skipped",
+			             SK__TAR_SKIPPED);
 		return 0;
 	}
 	t->root_dev = st.st_dev;
@@ -463,7 +469,8 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 		it->st = st;
 		it->state = ITEM_READY;
 		if (sk__tar_meta_at(t, it, &t->disk, dirfd, path, -1) == 0)
-			sk__tar_note(it, e, "cannot read directory");
+			sk__tar_note(it, e, "cannot read directory",
+			             SK__TAR_SKIPPED);
 		return emit(t, it, 1);
 	}
 	if (t->threads == 0 || t->dry) {
