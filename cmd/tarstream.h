@@ -44,6 +44,21 @@ void ts_add_item(struct ts *ts, const char *dir, const char *path);
 void ts_read_names(struct ts *ts, const char *path, int delim,
                    void (*fn)(struct ts *, const char *));
 
+/* tarstream_compress.c: the compression options, settled after all are
+ * read (GNU tar's -a may pick the compressor from -f's name). */
+/* -z, -j, -J, --zstd, --lz4: one compressor; another one is a usage
+ * error. */
+void ts_compress_option(int method);
+/* --compress NAME. */
+void ts_compress_named(const char *name);
+/* -a. */
+void ts_compress_auto(void);
+/* --level TEXT, checked once the compressor is known. */
+void ts_compress_level(const char *text);
+/* Sets opt->compress and opt->level from the options and file (-f), or
+ * exits 2. */
+void ts_compress_settle(struct sk_tar_options *opt, const char *file);
+
 /* tarstream_show.c */
 /*
  * Sets up what the program shows while the archive is made: warnings

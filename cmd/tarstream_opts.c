@@ -19,7 +19,7 @@
 #include "tarstream.h"
 #include "util.h"
 
-#define SHORTOPTS "-b:C:f:hjJT:vX:z"
+#define SHORTOPTS "-ab:C:f:hjJT:vX:z"
 
 /* The largest user or group id (uid_t's), as GNU tar takes it. */
 #define MAX_ID 4294967295LL
@@ -41,8 +41,13 @@ usage(FILE *f)
 	    "  -j, --bzip2                compress with bzip2\n"
 	    "  -J, --xz                   compress with xz\n"
 	    "      --zstd                 compress with zstd\n"
-	    "      --compress ALGO        gzip, bzip2, xz, zstd or none\n"
-	    "      --level N              compression level\n"
+	    "      --lz4                  compress with lz4\n"
+	    "      --compress ALGO        gzip, bzip2, xz, zstd, lz4 or none\n"
+	    "  -a, --auto-compress        the compressor from -f FILE's "
+	    "suffix\n"
+	    "      --level N              compression level: gzip, bzip2, "
+	    "xz 1-9,\n"
+	    "                             zstd 1-19, lz4 1-12\n"
 	    "      --threads N            compressor threads (default: one per "
 	    "core)\n"
 	    "      --io-threads N         threads reading files ahead (default "
@@ -223,35 +228,6 @@ mtime_arg(const char *text)
 	return (int64_t)ts.tv_sec;
 }
 
-/* A compressor chosen by an option; two different ones conflict. */
-static void
-set_compress(struct ts *ts, int which, int *given)
-{
-	if (*given && ts->opt.compress != which)
-		usage_error("conflicting compression options");
-	ts->opt.compress = which;
-	*given = 1;
-}
-
-static int
-compress_name(const char *name)
-{
-	static const struct {
-		const char *name;
-		int which;
-	} names[] = {{"gzip", SK_TAR_GZIP},
-	             {"bzip2", SK_TAR_BZIP2},
-	             {"xz", SK_TAR_XZ},
-	             {"zstd", SK_TAR_ZSTD},
-	             {"none", SK_TAR_PLAIN}};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(name, names[i].name) == 0)
-			return names[i].which;
-	usage_error("invalid --compress '%s': gzip, bzip2, xz, zstd or none",
-	            name);
-}
-
 /* Times: --mtime sets every one; --reproducible clamps them to --mtime,
  * else to SOURCE_DATE_EPOCH when it is set. */
 static void
@@ -278,7 +254,7 @@ times(struct ts *ts, int have_mtime, int64_t mtime)
 
 /* What GNU tar refuses before it starts. */
 static void
-consistent(struct ts *ts, int level_given, int compress_given)
+consistent(struct ts *ts)
 {
 	int any = 0;
 
@@ -286,10 +262,6 @@ consistent(struct ts *ts, int level_given, int compress_given)
 		any |= ts->items[i].path != NULL;
 	if (!any)
 		usage_error("no PATH to archive (give paths, or -T FILE)");
-	if (level_given && ts->opt.compress == SK_TAR_PLAIN)
-		usage_error("--level needs a compressor (-z, -j, -J, --zstd "
-		            "or --compress)");
-	(void)compress_given;
 	if (ts->opt.format == SK_TAR_USTAR) {
 		if (ts->opt.xattrs || ts->opt.acls)
 			usage_error("--%s needs --format=pax: ustar cannot "
@@ -315,6 +287,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 	enum {
 		O_FORMAT = 256,
 		O_ZSTD,
+		O_LZ4,
 		O_COMPRESS,
 		O_LEVEL,
 		O_THREADS,
@@ -339,6 +312,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 	};
 	static const struct option longopts[] = {
 	    {"acls", no_argument, NULL, O_ACLS},
+	    {"auto-compress", no_argument, NULL, 'a'},
 	    {"blocking-factor", required_argument, NULL, 'b'},
 	    {"bzip2", no_argument, NULL, 'j'},
 	    {"compress", required_argument, NULL, O_COMPRESS},
@@ -355,6 +329,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 	    {"help", no_argument, NULL, O_HELP},
 	    {"io-threads", required_argument, NULL, O_IOTHREADS},
 	    {"level", required_argument, NULL, O_LEVEL},
+	    {"lz4", no_argument, NULL, O_LZ4},
 	    {"mtime", required_argument, NULL, O_MTIME},
 	    {"null", no_argument, NULL, O_NULL},
 	    {"numeric-owner", no_argument, NULL, O_NUMERIC},
@@ -374,7 +349,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = "";
-	int c, have_mtime = 0, level_given = 0, compress_given = 0;
+	int c, have_mtime = 0;
 	int64_t mtime = 0, v;
 
 	/* '-': operands come back in order, so -C applies to what follows. */
@@ -382,6 +357,9 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 		switch (c) {
 		case 1:
 			ts_add_item(ts, dir, optarg);
+			break;
+		case 'a':
+			ts_compress_auto();
 			break;
 		case 'b':
 			ts->opt.blocking =
@@ -398,10 +376,10 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->opt.follow = 1;
 			break;
 		case 'j':
-			set_compress(ts, SK_TAR_BZIP2, &compress_given);
+			ts_compress_option(SK_TAR_BZIP2);
 			break;
 		case 'J':
-			set_compress(ts, SK_TAR_XZ, &compress_given);
+			ts_compress_option(SK_TAR_XZ);
 			break;
 		case 'T':
 			/* No dir marks a -T: its names go in here, in order. */
@@ -414,14 +392,13 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts_read_names(ts, optarg, '\n', add_exclude);
 			break;
 		case 'z':
-			set_compress(ts, SK_TAR_GZIP, &compress_given);
+			ts_compress_option(SK_TAR_GZIP);
 			break;
 		case O_ACLS:
 			ts->opt.acls = 1;
 			break;
 		case O_COMPRESS:
-			set_compress(ts, compress_name(optarg),
-			             &compress_given);
+			ts_compress_named(optarg);
 			break;
 		case O_EXCLUDE:
 			add_exclude(ts, optarg);
@@ -453,8 +430,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 				ts->opt.io_threads = SK_TAR_NO_READAHEAD;
 			break;
 		case O_LEVEL:
-			ts->opt.level = (int)int_arg("--level", optarg, 1, 22);
-			level_given = 1;
+			ts_compress_level(optarg);
 			break;
 		case O_MTIME:
 			mtime = mtime_arg(optarg);
@@ -522,14 +498,18 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->opt.xattrs = 1;
 			break;
 		case O_ZSTD:
-			set_compress(ts, SK_TAR_ZSTD, &compress_given);
+			ts_compress_option(SK_TAR_ZSTD);
+			break;
+		case O_LZ4:
+			ts_compress_option(SK_TAR_LZ4);
 			break;
 		default:
 			bad_option(argv, SHORTOPTS);
 		}
 	}
 	times(ts, have_mtime, mtime);
-	consistent(ts, level_given, compress_given);
+	consistent(ts);
+	ts_compress_settle(&ts->opt, ts->file);
 	ts->opt.exclude = ts->excludes;
 	ts->opt.nexclude = ts->nexcludes;
 }
