@@ -119,6 +119,11 @@ def scenarios():
     s.append(("tarstream zstd to a pipe", "$P tarstream --zstd -C src tree | cat >out", None,
               lambda w: tree_of_tar(open(os.path.join(w, "out"), "rb").read(), "zst")
               == tree_on_disk(os.path.join(w, "src"))))
+    # A pool compressor (gzip's blocks on 2 threads) into -f FILE: the
+    # aside file, its rename, and the compressed writes.
+    s.append(("tarstream gzip -f on 2 threads", "$P tarstream -z --threads 2 -f out -C src tree", None,
+              lambda w: tree_of_tar(open(os.path.join(w, "out"), "rb").read(), "gz")
+              == tree_on_disk(os.path.join(w, "src"))))
     return s
 
 
