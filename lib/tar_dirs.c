@@ -34,7 +34,7 @@ sk__tar_dir_new(sk_tar *t, const char *path, size_t nameoff, int fd,
 	d->dev = st->st_dev;
 	d->ino = st->st_ino;
 	d->nameoff = nameoff;
-	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+	ADD(t->opendirs, 1);
 	return d;
 }
 
@@ -43,12 +43,12 @@ sk__tar_dir_release(sk_tar *t, struct tar_dir *d)
 {
 	int fd;
 
-	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_SEQ_CST) > 0)
+	if (SUB(d->refs, 1) > 0)
 		return;
 	/* The last reference: nobody else uses d any more. */
 	fd = d->fd;
 	if (fd >= 0) {
-		__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+		SUB(t->opendirs, 1);
 		close(fd);
 	}
 	free(d->path);
@@ -67,11 +67,10 @@ sk__tar_dir_close_one(sk_tar *t)
 	 * on its stack; an item that needs one counts in its pending.) */
 	for (size_t k = 0; k + 1 < t->depth && fd < 0; k++) {
 		struct tar_dir *d = t->stack[k].d;
-		if (d->fd >= 0 &&
-		    __atomic_load_n(&d->pending, __ATOMIC_SEQ_CST) == 0) {
+		if (d->fd >= 0 && LOAD(d->pending) == 0) {
 			fd = d->fd;
 			d->fd = -1;
-			__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+			SUB(t->opendirs, 1);
 		}
 	}
 	if (fd < 0)
@@ -85,14 +84,11 @@ void
 sk__tar_dir_room(sk_tar *t, uint64_t held)
 {
 	for (;;) {
-		if (__atomic_load_n(&t->opendirs, __ATOMIC_SEQ_CST) <
-		        t->maxdirs ||
-		    sk__tar_dir_close_one(t))
+		if (LOAD(t->opendirs) < t->maxdirs || sk__tar_dir_close_one(t))
 			return;
 		/* Nothing will free one (no read-ahead, or nothing left to
 		 * write): go over. */
-		if (t->threads == 0 || t->dry ||
-		    __atomic_load_n(&t->pool.live, __ATOMIC_SEQ_CST) <= held)
+		if (t->threads == 0 || t->dry || LOAD(t->pool.live) <= held)
 			return;
 		sk__tar_pool_wait_room(t, held);
 	}
@@ -160,7 +156,7 @@ sk__tar_dir_reopen(sk_tar *t, struct tar_frame *pf, struct tar_dir *child)
 	if (fd < 0)
 		return -1;
 	d->fd = fd;
-	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+	ADD(t->opendirs, 1);
 	return 0;
 }
 
