@@ -139,7 +139,7 @@ add_all(sk_tar *t, const char *what)
 		}
 		if (it->dir == NULL) { /* a -T */
 			size_t first = ts.nitems;
-			ts_read_names(&ts, it->path,
+			ts_read_names(&ts, "-T", it->path,
 			              ts.null_names ? '\0' : '\n', add_listed);
 			for (size_t j = first; j < ts.nitems && r >= 0; j++)
 				r = sk_tar_add_at(t, at, ts.items[j].path);

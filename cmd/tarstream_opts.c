@@ -108,7 +108,7 @@ ts_add_item(struct ts *ts, const char *dir, const char *path)
 }
 
 void
-ts_read_names(struct ts *ts, const char *path, int delim,
+ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
               void (*fn)(struct ts *, const char *))
 {
 	sk_stream *s = sk_path_open(path), *b;
@@ -117,7 +117,7 @@ ts_read_names(struct ts *ts, const char *path, int delim,
 	int r;
 
 	if (s == NULL || (b = sk_buffered_open(s, 0)) == NULL)
-		err(EXIT_FATAL, "%s", *path ? path : "''");
+		err(EXIT_FATAL, "%s '%s'", opt, path);
 	while ((r = sk_readline(b, delim, 65536, &line, &len)) == 1) {
 		char *copy;
 		if (len > 0 && line[len - 1] == delim)
@@ -129,7 +129,7 @@ ts_read_names(struct ts *ts, const char *path, int delim,
 		fn(ts, copy);
 	}
 	if (r < 0)
-		err(EXIT_FATAL, "%s", path);
+		err(EXIT_FATAL, "%s '%s'", opt, path);
 	sk_close(b);
 }
 
@@ -411,7 +411,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->verbose++;
 			break;
 		case 'X':
-			ts_read_names(ts, optarg, '\n', add_exclude);
+			ts_read_names(ts, "-X", optarg, '\n', add_exclude);
 			break;
 		case 'z':
 			set_compress(ts, SK_TAR_GZIP, &compress_given);
