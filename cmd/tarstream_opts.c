@@ -70,8 +70,8 @@ usage(FILE *f)
 	    "                             mtimes clamped to SOURCE_DATE_EPOCH "
 	    "or\n"
 	    "                             --mtime\n"
-	    "      --sort ORDER           name or none (the directory's "
-	    "order)\n"
+	    "      --sort ORDER           name, inode (for spinning disks) or\n"
+	    "                             none (the directory's order)\n"
 	    "      --owner NAME[:UID]     store this owner\n"
 	    "      --group NAME[:GID]     store this group\n"
 	    "      --numeric-owner        store no user or group names\n"
@@ -498,11 +498,14 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			break;
 		case O_SORT:
 			if (strcmp(optarg, "name") == 0)
-				ts->opt.sort = 1;
+				ts->opt.sort = SK_TAR_SORT_NAME;
+			else if (strcmp(optarg, "inode") == 0)
+				ts->opt.sort = SK_TAR_SORT_INODE;
 			else if (strcmp(optarg, "none") == 0)
 				ts->opt.sort = 0;
 			else
-				usage_error("invalid --sort '%s': name or none",
+				usage_error("invalid --sort '%s': name, inode "
+				            "or none",
 				            optarg);
 			break;
 		case O_THREADS:

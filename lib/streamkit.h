@@ -738,13 +738,20 @@ struct sk_tar_entry {
 	unsigned devmajor, devminor;
 };
 
+#define SK_TAR_SORT_NAME  1
+#define SK_TAR_SORT_INODE 2
+
 struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
 	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
 	int level;           /* compression level; 0: the compressor's */
 	int threads;         /* zstd and xz threads; 0: one per core */
 	int blocking;        /* records of N x 512 bytes; 0: none */
-	int sort;            /* each directory's names in byte order */
+	int sort;            /* 0: each directory's own order;
+	                        SK_TAR_SORT_NAME: names in byte order;
+	                        SK_TAR_SORT_INODE: by inode number (GNU
+	                        tar's --sort=inode: fewer seeks on a
+	                        spinning disk) */
 	int follow;          /* follow symbolic links (tar -h) */
 	int one_file_system; /* do not descend into other filesystems */
 	int exclude_vcs;     /* skip .git, .svn, .hg, .bzr, CVS, _darcs,

@@ -61,7 +61,7 @@ tar_init(sk_tar *t, const struct sk_tar_options *opt)
 	if (opt)
 		t->opt = *opt;
 	if (t->opt.reproducible)
-		t->opt.sort = 1;
+		t->opt.sort = SK_TAR_SORT_NAME;
 	t->fd = -1;
 	t->threads = t->opt.io_threads < 0    ? 0
 	             : t->opt.io_threads == 0 ? DEFAULT_THREADS

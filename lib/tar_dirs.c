@@ -166,6 +166,27 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
+/* A listed entry is its inode number, its type and its name; names[i]
+ * points at the type. */
+#define INO_LEN sizeof(uint64_t)
+
+static uint64_t
+ino_of(const char *entry)
+{
+	uint64_t ino;
+
+	memcpy(&ino, entry - INO_LEN, INO_LEN);
+	return ino;
+}
+
+static int
+cmp_inodes(const void *a, const void *b)
+{
+	uint64_t x = ino_of(*(char *const *)a), y = ino_of(*(char *const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
 /* Reads d's listing into frame f; -1 with errno when reading failed
  * (the names read so far are kept). */
 int
@@ -194,10 +215,10 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 			if (nm[0] == '.' &&
 			    (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 				continue;
-			if (len + nl + 2 > cap) {
+			if (len + INO_LEN + nl + 2 > cap) {
 				size_t c = cap ? cap * 2 : 4096;
 				char *nb;
-				while (c < len + nl + 2)
+				while (c < len + INO_LEN + nl + 2)
 					c *= 2;
 				if ((nb = realloc(block, c)) == NULL) {
 					free(block);
@@ -206,9 +227,11 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 				block = nb;
 				cap = c;
 			}
-			block[len] = (char)de->d_type;
-			memcpy(block + len + 1, nm, nl + 1);
-			len += nl + 2;
+			uint64_t ino = de->d_ino;
+			memcpy(block + len, &ino, INO_LEN);
+			block[len + INO_LEN] = (char)de->d_type;
+			memcpy(block + len + INO_LEN + 1, nm, nl + 1);
+			len += INO_LEN + nl + 2;
 			n++;
 		}
 	}
@@ -216,12 +239,14 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 	if ((f->names = malloc((n ? n : 1) * sizeof *f->names)) == NULL)
 		return -1;
 	for (size_t i = 0, off = 0; i < n; i++) {
-		f->names[i] = block + off;
-		off += strlen(block + off + 1) + 2;
+		f->names[i] = block + off + INO_LEN;
+		off += INO_LEN + strlen(block + off + INO_LEN + 1) + 2;
 	}
 	f->n = n;
 	if (t->opt.sort && n > 1)
-		qsort(f->names, n, sizeof *f->names, cmp_names);
+		qsort(f->names, n, sizeof *f->names,
+		      t->opt.sort == SK_TAR_SORT_INODE ? cmp_inodes
+		                                       : cmp_names);
 	if (err) {
 		errno = err;
 		return -2;

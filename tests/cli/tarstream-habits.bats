@@ -114,3 +114,18 @@ slow_tree() {
 	on_tty 80 24 -- "tarstream --progress -C '$T' big | pump -q -L 4M >/dev/null"
 	screen | grep -q 'files'
 }
+
+@test "tarstream --sort=inode lists each directory by inode number, as GNU tar does" {
+	mkdir -p "$T/s/sub"
+	# Names whose byte order is not their creation (inode) order.
+	for n in m c x a q b z sub/k sub/d; do echo "$n" >"$T/s/$n"; done
+	tarstream --sort=inode -C "$T" s | tar -tf - >"$T/ours"
+	tar --sort=inode -cf - -C "$T" s | tar -tf - >"$T/gnu"
+	diff "$T/gnu" "$T/ours"
+	# And it is not the name order.
+	tarstream --sort=name -C "$T" s | tar -tf - >"$T/byname"
+	! diff -q "$T/byname" "$T/ours"
+	run tarstream --sort=size -C "$T" s
+	assert_failure 2
+	assert_output --partial "name, inode or none"
+}
