@@ -56,7 +56,7 @@ void ts_show_begin(struct ts *ts, uint64_t total_files, uint64_t total_data);
 /* The archive being made, for the progress line's counts. */
 void ts_show_tar(sk_tar *t);
 /* The last progress line, and --totals in GNU tar's words. */
-void ts_show_end(struct ts *ts, uint64_t written);
+void ts_show_end(struct ts *ts, uint64_t length);
 /* Prints a name as GNU tar quotes it (control characters escaped). */
 void ts_print_name(FILE *f, const char *name);
 

@@ -313,7 +313,7 @@ gnu_size(char *buf, size_t len, double v)
 }
 
 void
-ts_show_end(struct ts *ts, uint64_t written)
+ts_show_end(struct ts *ts, uint64_t length)
 {
 	double secs = mono_now() - sh.started;
 
@@ -327,9 +327,9 @@ ts_show_end(struct ts *ts, uint64_t written)
 	if (ts->totals) {
 		char size[32], rate[32];
 		fprintf(stderr, "Total bytes written: %" PRIu64 " (%s, %s/s)\n",
-		        written, gnu_size(size, sizeof size, (double)written),
+		        length, gnu_size(size, sizeof size, (double)length),
 		        gnu_size(rate, sizeof rate,
-		                 secs > 0 ? (double)written / secs
-		                          : (double)written));
+		                 secs > 0 ? (double)length / secs
+		                          : (double)length));
 	}
 }

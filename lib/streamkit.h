@@ -833,6 +833,11 @@ int sk_tar_warned(const sk_tar *t);
 void sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
                    uint64_t *written);
 
+/* The archive's length before compression as it will be once closed
+ * (the end marker and the last record included): what GNU tar's --totals
+ * reports. */
+uint64_t sk_tar_length(const sk_tar *t);
+
 /*
  * A dry run of sk_tar_add_at: walks path (relative to dirfd) with opt's
  * selection and adds the entries it would store to *files and their body

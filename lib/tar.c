@@ -218,6 +218,16 @@ sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
 		*written = t->written;
 }
 
+SK_API uint64_t
+sk_tar_length(const sk_tar *t)
+{
+	uint64_t rec =
+	    t->opt.blocking > 0 ? (uint64_t)t->opt.blocking * 512 : 0;
+	uint64_t n = t->pos + 1024;
+
+	return rec ? n + (rec - n % rec) % rec : n;
+}
+
 SK_API int
 sk_tar_scan(int dirfd, const char *path, const struct sk_tar_options *opt,
             uint64_t *files, uint64_t *data)

@@ -47,6 +47,11 @@ odd_tree() {
 	[[ $stderr =~ ^Total\ bytes\ written:\ $size\ \(([0-9.]+)(B|KiB|MiB),\ [0-9.]+(B|KiB|MiB|GiB)/s\)$ ]]
 	assert_equal "$(tar --totals -cf - -C "$T" d 2>&1 >/dev/null | sed 's/ (.*//')" \
 		"Total bytes written: $(tar -cf - -C "$T" d | wc -c)"
+	# Compressed, it is still the archive's length, as GNU tar counts;
+	# with GNU tar's records of 20 blocks, GNU tar's very number.
+	run --separate-stderr bash -c "tarstream -z -b 20 --totals -C '$T' d >/dev/null"
+	assert_equal "${stderr%% (*}" \
+		"$(tar -z --totals -cf - -C "$T" d 2>&1 >/dev/null | sed 's/ (.*//')"
 }
 
 @test "tarstream -C dir . stores ./ with the directory's own mode and time" {
