@@ -30,8 +30,6 @@
 #define EXIT_FATAL  2
 
 static struct sk_tar_options opt;
-static const char **excludes;
-static size_t nexcludes;
 static int verbose, totals, null_names, progress;
 static sk_tar *tar;                      /* for the progress line */
 static uint64_t total_files, total_data; /* from the pre-scan; 0: none */
@@ -300,15 +298,23 @@ add_path(const char *p)
 	add_item("", p);
 }
 
+/* GNU tar's exclusion set, made at the first option that needs it. */
+static sk_exclude *
+exclusion(void)
+{
+	static sk_exclude *x;
+
+	if (x == NULL && (x = sk_exclude_new(NULL, NULL)) == NULL)
+		err(EXIT_FATAL, "memory");
+	return x;
+}
+
 static void
 add_exclude(const char *p)
 {
-	const char **n = realloc(excludes, (nexcludes + 1) * sizeof *excludes);
-
-	if (n == NULL)
-		err(EXIT_FATAL, "memory");
-	excludes = n;
-	excludes[nexcludes++] = p;
+	if (sk_exclude_add(exclusion(), p, SK_EXCL_DEFAULT) < 0)
+		err(EXIT_FATAL, "--exclude '%s'", p);
+	opt.exclude = exclusion();
 }
 
 /* NAME[:ID] for --owner and --group; numeric NAME is an id. */
@@ -613,7 +619,9 @@ main(int argc, char *argv[])
 			totals = 1;
 			break;
 		case O_VCS:
-			opt.exclude_vcs = 1;
+			if (sk_exclude_add_vcs(exclusion()) < 0)
+				err(EXIT_FATAL, "memory");
+			opt.exclude = exclusion();
 			break;
 		case O_VERSION:
 			print_version();
@@ -654,8 +662,6 @@ main(int argc, char *argv[])
 		opt.mtime_mode = SK_TAR_MTIME_SET;
 	}
 	opt.mtime = mtime;
-	opt.exclude = excludes;
-	opt.nexclude = nexcludes;
 	opt.warn = on_warn;
 	opt.entry = verbose ? on_entry : NULL;
 

@@ -395,6 +395,8 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 		skip_item(it, 0, "the archive itself; not stored");
 		return;
 	}
+	if (sk__tar_too_old(t, it))
+		return; /* --newer (tar_rules.c): quietly left out */
 	if (S_ISREG(it->st.st_mode) && it->st.st_size == 0 && it->fd < 0 &&
 	    !maybe_sparse(&it->st)) {
 		/* Empty as stat'ed: nothing to open (GNU tar does not open it
@@ -438,6 +440,9 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 			                   __ATOMIC_SEQ_CST);
 			it->reserved = 0;
 		}
+		/* The manifest's digest, here rather than on the writer's
+		 * thread (tar_manifest.c). */
+		sk__tar_digest_ahead(t, it);
 	}
 	if (it->st.st_size == 0 || it->data || it->skip) {
 		if (it->fd >= 0) {
@@ -481,6 +486,7 @@ sk__tar_item_clear(struct tar_item *it)
 		sk__tar_ring_put(it->ring, it->rend);
 	it->ring = NULL;
 	it->data = NULL;
+	it->hashed = 0;
 	free(it->ownpath);
 	it->ownpath = NULL;
 }
