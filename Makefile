@@ -90,9 +90,11 @@ $(BUILD)/lib/libstreamkit.so: $(SHARED)
 # it needs: substream, spoolbuf and pump never load libarchive, the
 # compression libraries or libcrypto (the manifest's hasher).
 LIBS_tarstream := -larchive $(COMPRESS_LIBS) -lcrypto
-# pump's other parts and the progress drawer it shares with tarstream.
+# pump's and tarstream's other parts, and the progress drawer they share.
 PUMPOBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/pump_*.c))
 $(BUILD)/bin/pump: $(PUMPOBJ)
+TAROBJ := $(patsubst %.c,$(BUILD)/obj/%.o,cmd/progress.c $(wildcard cmd/tarstream_*.c))
+$(BUILD)/bin/tarstream: $(TAROBJ)
 $(BUILD)/bin/%: $(BUILD)/obj/cmd/%.o $(BUILD)/obj/cmd/util.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS) $(LIBS_$*)

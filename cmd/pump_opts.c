@@ -138,12 +138,9 @@ seconds_of(const char *opt, const char *text, int zero_ok)
 static long
 int_of(const char *opt, const char *text, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (end == text || *end != '\0' || errno || v < lo || v > hi)
+	if (number_in(text, lo, hi, &v) < 0)
 		fail("invalid %s: '%s' (a number from %ld to %ld)", opt, text,
 		     lo, hi);
 	return v;

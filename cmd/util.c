@@ -72,6 +72,31 @@ size_arg(const char *option, const char *text)
 	return v;
 }
 
+int
+number_in(const char *text, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+long
+int_arg(const char *option, const char *text, long lo, long hi)
+{
+	long v;
+
+	if (number_in(text, lo, hi, &v) < 0)
+		usage_error("invalid %s: '%s' (a number from %ld to %ld)",
+		            option, text, lo, hi);
+	return v;
+}
+
 /* Whether SIGPIPE was ignored when the program started (program_init). */
 static int pipe_ignored;
 
@@ -246,7 +271,6 @@ catch_signals(void (*handler)(int))
 		    old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
 }
-
 
 int
 signals_fd(const int *sigs, size_t n)

@@ -28,6 +28,13 @@ noreturn void bad_option(char *const argv[], const char *shortopts);
 /* Parses a size option, or exits 2 naming the option and the bad text. */
 int64_t size_arg(const char *option, const char *text);
 
+/* A decimal number from lo to hi, the whole text: 0, or -1. */
+int number_in(const char *text, long lo, long hi, long *out);
+
+/* number_in for an option's argument, or exits 2 naming the option, the
+ * bad text and the range. */
+long int_arg(const char *option, const char *text, long lo, long hi);
+
 /*
  * Reports a failed write to stdout and exits: a closed pipe (EPIPE) is a
  * quiet stop, the process ending by SIGPIPE as cat(1) would, unless the

@@ -733,6 +733,20 @@ typedef struct sk_tar sk_tar;
 /* io_threads: no read-ahead, everything on the caller's thread. */
 #define SK_TAR_NO_READAHEAD (-1)
 
+/* An entry as stored, for a listing (tar -v, -vv). */
+struct sk_tar_entry {
+	const char *name; /* as stored; a directory's ends with '/' */
+	const char *link; /* a symbolic link's target, a hard link's first
+	                   * name, or NULL */
+	int hardlink;     /* link is a hard link's */
+	mode_t mode;      /* type and permission bits */
+	int64_t uid, gid;
+	const char *uname, *gname; /* NULL: none stored */
+	int64_t size;              /* the file's size (not the body's) */
+	int64_t mtime;             /* seconds since the epoch, as stored */
+	unsigned devmajor, devminor;
+};
+
 struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
 	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
@@ -796,7 +810,7 @@ struct sk_tar_options {
 	 * sk_tar_add (the producer thread for sk_tar_stream_open), in
 	 * archive order.  Either may be NULL. */
 	void (*warn)(void *arg, const char *path, int err, const char *what);
-	void (*entry)(void *arg, const char *name);
+	void (*entry)(void *arg, const struct sk_tar_entry *e);
 	/* When not NULL, called after each regular file's body with the line
 	 * sha256sum(1) writes for it: the SHA-256 of the bytes stored (what
 	 * was read, zeros where it shrank; holes as zeros), under its stored
@@ -818,14 +832,22 @@ struct sk_tar_options {
  */
 sk_tar *sk_tar_open(int fd, const struct sk_tar_options *opt);
 
+/* What the warnings so far amount to (sk_tar_warned), as GNU tar's exit
+ * statuses: a file changed while it was read (or vanished since its
+ * directory was listed); a file could not be stored (unreadable, missing,
+ * more than the format holds).  Notices such as "socket ignored" or a
+ * removed leading "/" count as neither. */
+#define SK_TAR_CHANGED 1
+#define SK_TAR_SKIPPED 2
+
 /*
  * Adds path, and everything below it when it is a directory; a relative
  * path is taken from the directory dirfd (AT_FDCWD: the working
  * directory), which is borrowed and only used during the call.  Returns
- * 0, 1 when something was skipped or changed while read so far (reported
- * through warn; the archive stays valid), or -1 with errno when writing
- * the archive failed (EPIPE when its reader went away) or memory ran out;
- * after -1 only sk_tar_close remains to call.
+ * what sk_tar_warned says (0, SK_TAR_CHANGED or SK_TAR_SKIPPED: the
+ * archive stays valid, the warnings went to warn), or -1 with errno when
+ * writing the archive failed (EPIPE when its reader went away) or memory
+ * ran out; after -1 only sk_tar_close remains to call.
  */
 int sk_tar_add_at(sk_tar *t, int dirfd, const char *path);
 
@@ -848,7 +870,7 @@ struct sk_tar_path {
  */
 int sk_tar_add_paths(sk_tar *t, const struct sk_tar_path *paths, size_t n);
 
-/* 1 when anything was skipped or changed while read so far, else 0. */
+/* The worst of the warnings so far: 0, SK_TAR_CHANGED or SK_TAR_SKIPPED. */
 int sk_tar_warned(const sk_tar *t);
 
 /* Entries stored, body bytes read and archive bytes written so far. */

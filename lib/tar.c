@@ -19,9 +19,12 @@
 #define MAXAHEAD        256
 
 void
-sk__tar_warn(sk_tar *t, const char *path, int err, const char *what)
+sk__tar_warn(sk_tar *t, const char *path, int err, const char *what, int level)
 {
-	t->warned = 1;
+	if (level == SK__TAR_VANISHED)
+		level = err == ENOENT ? SK__TAR_CHANGED : SK__TAR_SKIPPED;
+	if (level > t->warned)
+		t->warned = level;
 	if (t->opt.warn)
 		t->opt.warn(t->opt.arg, path, err, what);
 }
@@ -185,7 +188,7 @@ sk_tar_add_paths(sk_tar *t, const struct sk_tar_path *paths, size_t n)
 		errno = t->err ? t->err : EIO;
 		return -1;
 	}
-	return t->warned ? 1 : 0;
+	return t->warned;
 }
 
 SK_API int

@@ -254,9 +254,9 @@ stream_part(sk_tar *t, struct tar_item *it, const char *path, int64_t off,
 		if (r <= 0) {
 			sk__tar_warn(
 			    t, path, r < 0 ? errno : 0,
-			    r < 0
-			        ? "read error; the rest is stored as zeros"
-			        : "file shrank while read; padded with zeros");
+			    r < 0 ? "read error; the rest is stored as zeros"
+			          : "file shrank while read; padded with zeros",
+			    r < 0 ? SK__TAR_SKIPPED : SK__TAR_CHANGED);
 			it->finalcheck = 0;
 			return sk__tar_body_zeros(t, size, 1);
 		}
@@ -303,7 +303,8 @@ write_body(sk_tar *t, struct tar_item *it, const char *path,
 	} else {
 		/* Not reached: a regular item has its body or its
 		 * descriptor.  The archive stays valid all the same. */
-		sk__tar_warn(t, path, EIO, "read error; stored as zeros");
+		sk__tar_warn(t, path, EIO, "read error; stored as zeros",
+		             SK__TAR_SKIPPED);
 		if (sk__tar_body_zeros(t, h->size, 1) < 0)
 			return -1;
 	}
@@ -341,7 +342,7 @@ sk__tar_report_check(sk_tar *t, struct tar_item *it)
 	if (it->checked == NULL)
 		return;
 	if ((path = sk__tar_item_path(t, it)) != NULL)
-		sk__tar_warn(t, path, 0, it->checked);
+		sk__tar_warn(t, path, 0, it->checked, SK__TAR_CHANGED);
 	it->checked = NULL;
 }
 
@@ -359,7 +360,8 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		return -1;
 	}
 	for (int i = 0; i < it->nnotes; i++)
-		sk__tar_warn(t, path, it->notes[i].err, it->notes[i].what);
+		sk__tar_warn(t, path, it->notes[i].err, it->notes[i].what,
+		             it->notes[i].level);
 	if (it->skip)
 		return 0;
 	r = sk__tar_name(t, path, S_ISDIR(it->st.st_mode));
@@ -422,17 +424,33 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 			t->err = ENOMEM;
 			return -1;
 		}
-		sk__tar_warn(t, path, 0, why);
+		/* What the format cannot hold is not stored, as GNU tar
+		 * refuses it. */
+		sk__tar_warn(t, path, 0, why, SK__TAR_SKIPPED);
 		return 0;
-	} else {
-		if (why)
-			sk__tar_warn(t, path, 0, why);
-		if (sk__tar_out(t, t->hbuf.data, t->hbuf.len) < 0)
-			return -1;
 	}
+	if (why)
+		sk__tar_warn(t, path, 0, why, SK__TAR_INFO);
+	if (sk__tar_out(t, t->hbuf.data, t->hbuf.len) < 0)
+		return -1;
 	t->files++;
-	if (t->opt.entry)
-		t->opt.entry(t->opt.arg, t->name);
+	if (t->opt.entry) {
+		struct sk_tar_entry le = {
+		    .name = t->name,
+		    .link = h.link,
+		    .hardlink = h.type == '1',
+		    .mode = it->st.st_mode,
+		    .uid = h.uid,
+		    .gid = h.gid,
+		    .uname = h.uname,
+		    .gname = h.gname,
+		    .size = h.sparse ? h.realsize : h.size,
+		    .mtime = h.mtime,
+		    .devmajor = h.devmajor,
+		    .devminor = h.devminor,
+		};
+		t->opt.entry(t->opt.arg, &le);
+	}
 	if (t->opt.tick)
 		t->opt.tick(t->opt.arg);
 	/* The body, through the manifest's hasher (tar_manifest.c). */

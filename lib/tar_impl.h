@@ -116,10 +116,22 @@ enum item_state {
 	ITEM_READY, /* ready to be written */
 };
 
+/* How much a warning counts (sk_tar_warned): not at all (GNU tar says
+ * the same and exits 0), a file changed while the archive was made (exit
+ * 1), a file could not be stored (exit 2).  VANISHED: CHANGED for ENOENT
+ * (removed since its directory was listed), else SKIPPED. */
+enum {
+	SK__TAR_INFO = 0,
+	SK__TAR_CHANGED = SK_TAR_CHANGED,
+	SK__TAR_SKIPPED = SK_TAR_SKIPPED,
+	SK__TAR_VANISHED = 3
+};
+
 /* A warning found while making an item ready, reported in archive order
  * by the writer. */
 struct tar_note {
 	int err;
+	int level;
 	const char *what; /* a static string */
 };
 
@@ -343,7 +355,8 @@ int sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f);
 /* A tar writing to fd, or to producer when fd is -1. */
 sk_tar *sk__tar_new(int fd, sk_producer *producer,
                     const struct sk_tar_options *opt);
-void sk__tar_warn(sk_tar *t, const char *path, int err, const char *what);
+void sk__tar_warn(sk_tar *t, const char *path, int err, const char *what,
+                  int level);
 
 /* tar_names.c */
 /* The stored name of path (GNU tar's rule: leading "/" and everything up
@@ -415,7 +428,7 @@ void sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
                      struct tar_ring *ring, int can_defer);
 /* libarchive's disk reader, for ACLs; NULL on no memory. */
 struct archive *sk__tar_disk_new(const sk_tar *t);
-void sk__tar_note(struct tar_item *it, int err, const char *what);
+void sk__tar_note(struct tar_item *it, int err, const char *what, int level);
 /* The metadata of what it->st describes (a directory the walk opened),
  * opened as fd, or when fd is -1 named name in dfd (AT_FDCWD: an
  * argument).  0, or -1 with it->skip and a note. */
@@ -461,7 +474,7 @@ int sk__tar_walk_run(sk_tar *t, int (*fn)(sk_tar *t, void *arg), void *arg);
 struct tar_item *sk__tar_item_new(sk_tar *t, struct tar_dir *d,
                                   const char *name, unsigned char dtype);
 struct tar_item *sk__tar_note_item(sk_tar *t, const char *path, int err,
-                                   const char *what);
+                                   const char *what, int level);
 /* Hands an item on (queued, or with here or no read-ahead written at
  * once); frees it unless queued.  0, or -1 when the archive failed. */
 int sk__tar_walk_emit(sk_tar *t, struct tar_item *it, int here);

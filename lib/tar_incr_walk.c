@@ -114,9 +114,10 @@ grow(sk_tar *t, struct tar_incr *w)
 
 /* A note about path, with no entry; -1 when the archive failed. */
 static int
-note(sk_tar *t, const char *path, int err, const char *what)
+note(sk_tar *t, const char *path, int err, const char *what, int level)
 {
-	return sk__tar_walk_emit(t, sk__tar_note_item(t, path, err, what), 0);
+	return sk__tar_walk_emit(
+	    t, sk__tar_note_item(t, path, err, what, level), 0);
 }
 
 /* Pops the top frame and what the passes kept for it. */
@@ -154,7 +155,8 @@ list(sk_tar *t, struct tar_incr *w, struct tar_frame *f, struct scan *sc)
 
 	if (r == -1)
 		return -1;
-	if (r == -2 && note(t, f->d->path, errno, "cannot read directory") < 0)
+	if (r == -2 && note(t, f->d->path, errno, "cannot read directory",
+	                    SK__TAR_SKIPPED) < 0)
 		return -1;
 	if ((sc->ents = calloc(f->n ? f->n : 1, sizeof *sc->ents)) == NULL)
 		return -1;
@@ -207,7 +209,8 @@ enter(sk_tar *t, struct tar_incr *w, struct sk__snap_dir *up, int fd,
 			if (up)
 				sk__incr_drop(up, path + nameoff);
 			return note(t, path, 0,
-			            "directory loop; not entered again");
+			            "directory loop; not entered again",
+			            SK__TAR_INFO);
 		}
 	if ((tag = sk__tar_dir_rules(t, fd, path, &xd, &tagname)) < 0) {
 		close(fd);
@@ -268,7 +271,8 @@ scan_stack(sk_tar *t, struct tar_incr *w, size_t base)
 				close(fd);
 			sk__incr_drop(sc->rec, e->name);
 			if (note(t, path, err,
-			         "cannot open directory; not stored") < 0)
+			         "cannot open directory; not stored",
+			         SK__TAR_SKIPPED) < 0)
 				return -1;
 			continue;
 		}
@@ -292,7 +296,8 @@ scan_arg(sk_tar *t, struct tar_incr *w, size_t a)
 		return r < 0 ? -1 : 0;
 	if (fstatat(dirfd, path, &st, t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 	    0)
-		return note(t, path, errno, "cannot stat; skipped");
+		return note(t, path, errno, "cannot stat; skipped",
+		            SK__TAR_VANISHED);
 	if (!S_ISDIR(st.st_mode)) {
 		g->file = 1;
 		g->st = st;
@@ -300,8 +305,8 @@ scan_arg(sk_tar *t, struct tar_incr *w, size_t a)
 	}
 	if ((fd = openat(dirfd, path, SK_TAR_DIRFLAGS | sk__tar_nofollow(t))) <
 	    0)
-		return note(t, path, errno,
-		            "cannot open directory; not stored");
+		return note(t, path, errno, "cannot open directory; not stored",
+		            SK__TAR_SKIPPED);
 	t->top = path;
 	t->top_dirfd = dirfd;
 	t->root_dev = st.st_dev;
@@ -369,7 +374,8 @@ reach(sk_tar *t, struct tar_incr *w, struct sk__snap_dir *rec)
 			return note(t, want->name, err,
 			            err ? "cannot open directory; not stored"
 			                : "directory replaced while read; not "
-			                  "stored") < 0
+			                  "stored",
+			            err ? SK__TAR_SKIPPED : SK__TAR_CHANGED) < 0
 			           ? -1
 			           : 1;
 		}
@@ -405,7 +411,8 @@ dump_dir(sk_tar *t, struct tar_incr *w, struct sk__snap_dir *rec)
 	it->dumpdir = rec->dump;
 	it->dumpdirlen = rec->dumplen;
 	if (fstat(d->fd, &it->st) < 0) {
-		sk__tar_note(it, errno, "cannot stat; skipped");
+		sk__tar_note(it, errno, "cannot stat; skipped",
+		             SK__TAR_VANISHED);
 		it->skip = 1;
 	} else {
 		(void)sk__tar_meta_at(t, it, wdisk(t), -1, "", d->fd);

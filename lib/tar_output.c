@@ -168,7 +168,8 @@ sk__tar_splice_body(sk_tar *t, struct tar_item *it, const char *path,
 		sk__tar_warn(t, path, n < 0 ? errno : 0,
 		             n < 0 ? "read error; the rest is stored as zeros"
 		                   : "file shrank while read; padded with "
-		                     "zeros");
+		                     "zeros",
+		             n < 0 ? SK__TAR_SKIPPED : SK__TAR_CHANGED);
 		it->finalcheck = 0;
 		if (sk__tar_zeros(t, left) < 0)
 			return -1;

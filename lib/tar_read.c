@@ -17,20 +17,25 @@
 #include "tar_impl.h"
 
 void
-sk__tar_note(struct tar_item *it, int err, const char *what)
+sk__tar_note(struct tar_item *it, int err, const char *what, int level)
 {
+	/* A file gone since its directory was listed was changed, not
+	 * missed (GNU tar: "File removed before we read it"). */
+	if (level == SK__TAR_VANISHED)
+		level = err == ENOENT ? SK__TAR_CHANGED : SK__TAR_SKIPPED;
 	if (it->nnotes < (int)(sizeof it->notes / sizeof it->notes[0])) {
 		it->notes[it->nnotes].err = err;
 		it->notes[it->nnotes].what = what;
+		it->notes[it->nnotes].level = level;
 		it->nnotes++;
 	}
 }
 
 /* A problem that leaves nothing to store. */
 static void
-skip_item(struct tar_item *it, int err, const char *what)
+skip_item(struct tar_item *it, int err, const char *what, int level)
 {
-	sk__tar_note(it, err, what);
+	sk__tar_note(it, err, what, level);
 	it->skip = 1;
 	if (it->fd >= 0) {
 		close(it->fd);
@@ -245,7 +250,13 @@ gather_meta(sk_tar *t, struct tar_item *it, struct archive **disk, int dfd,
 	int fd = it->fd;
 
 	if (S_ISLNK(it->st.st_mode) && read_link(it, dfd, name) < 0) {
-		skip_item(it, errno, "cannot read link; skipped");
+		/* Replaced or removed since it was listed: a change. */
+		if (errno == EINVAL)
+			skip_item(it, 0, "changed type while read; skipped",
+			          SK__TAR_CHANGED);
+		else
+			skip_item(it, errno, "cannot read link; skipped",
+			          SK__TAR_VANISHED);
 		return -1;
 	}
 	if ((t->opt.xattrs || t->opt.acls) && fd < 0 &&
@@ -254,7 +265,8 @@ gather_meta(sk_tar *t, struct tar_item *it, struct archive **disk, int dfd,
 	if (t->opt.xattrs && read_xattrs(it, fd, via) < 0) {
 		int e = errno;
 		free(via);
-		skip_item(it, e, "cannot read its attributes; skipped");
+		skip_item(it, e, "cannot read its attributes; skipped",
+		          SK__TAR_SKIPPED);
 		return -1;
 	}
 	if (t->opt.acls && !S_ISLNK(it->st.st_mode)) {
@@ -263,7 +275,8 @@ gather_meta(sk_tar *t, struct tar_item *it, struct archive **disk, int dfd,
 		if (read_acls(it, *disk, fd, via ? via : "") < 0) {
 			int e = errno;
 			free(via);
-			skip_item(it, e, "cannot read its ACLs; skipped");
+			skip_item(it, e, "cannot read its ACLs; skipped",
+			          SK__TAR_SKIPPED);
 			return -1;
 		}
 	}
@@ -274,7 +287,7 @@ gather_meta(sk_tar *t, struct tar_item *it, struct archive **disk, int dfd,
 	return 0;
 nomem:
 	free(via);
-	skip_item(it, ENOMEM, "cannot store");
+	skip_item(it, ENOMEM, "cannot store", SK__TAR_SKIPPED);
 	return -1;
 }
 
@@ -306,7 +319,8 @@ read_body(struct tar_item *it, size_t size, struct tar_ring *ring)
 			/* Nothing of it is stored: skipped, not zeros.  (Its
 			 * space goes back with the item, in order.) */
 			it->data = NULL;
-			skip_item(it, errno, "read error; skipped");
+			skip_item(it, errno, "read error; skipped",
+			          SK__TAR_SKIPPED);
 			return 0;
 		}
 		if (n == 0)
@@ -314,7 +328,8 @@ read_body(struct tar_item *it, size_t size, struct tar_ring *ring)
 		got += (size_t)n;
 	}
 	if (got < size) {
-		sk__tar_note(it, 0, "file shrank while read; stored as read");
+		sk__tar_note(it, 0, "file shrank while read; stored as read",
+		             SK__TAR_CHANGED);
 		it->finalcheck = 0; /* said once is enough */
 		it->st.st_size = (off_t)got;
 	}
@@ -369,7 +384,8 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 				return;
 			if (it->fd < 0 && (errno == EACCES || errno == EPERM ||
 			                   errno == EIO)) {
-				skip_item(it, errno, "cannot open; skipped");
+				skip_item(it, errno, "cannot open; skipped",
+				          SK__TAR_SKIPPED);
 				return;
 			}
 			if (it->fd >= 0)
@@ -380,11 +396,11 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 	}
 	if (!known && fstatat(dfd, it->name, &it->st,
 	                      follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		skip_item(it, errno, "cannot stat; skipped");
+		skip_item(it, errno, "cannot stat; skipped", SK__TAR_VANISHED);
 		return;
 	}
 	if (S_ISSOCK(it->st.st_mode)) {
-		skip_item(it, 0, "socket ignored");
+		skip_item(it, 0, "socket ignored", SK__TAR_INFO);
 		return;
 	}
 	if (S_ISREG(it->st.st_mode) &&
@@ -392,7 +408,8 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 	      it->st.st_ino == t->skip_ino) ||
 	     (t->skip2 && it->st.st_dev == t->skip2_dev &&
 	      it->st.st_ino == t->skip2_ino))) {
-		skip_item(it, 0, "the archive itself; not stored");
+		skip_item(it, 0, "the archive itself; not stored",
+		          SK__TAR_INFO);
 		return;
 	}
 	if (sk__tar_too_old(t, it))
@@ -409,11 +426,13 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 		                    nofollow);
 		if (it->fd < 0) {
 			if (!defer(it, can_defer))
-				skip_item(it, errno, "cannot open; skipped");
+				skip_item(it, errno, "cannot open; skipped",
+				          SK__TAR_SKIPPED);
 			return;
 		}
 		if (fstat(it->fd, &fst) < 0 || !same_file(&fst, &it->st)) {
-			skip_item(it, 0, "replaced while read; skipped");
+			skip_item(it, 0, "replaced while read; skipped",
+			          SK__TAR_CHANGED);
 			return;
 		}
 		it->st = fst;

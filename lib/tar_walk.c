@@ -53,8 +53,10 @@ sk__tar_item_new(sk_tar *t, struct tar_dir *d, const char *name,
 	return it;
 }
 
+/* A note with no entry, about a directory the walk could not go on in. */
 struct tar_item *
-sk__tar_note_item(sk_tar *t, const char *path, int err, const char *what)
+sk__tar_note_item(sk_tar *t, const char *path, int err, const char *what,
+                  int level)
 {
 	struct tar_item *it = sk__tar_item_new(t, NULL, "", DT_UNKNOWN);
 
@@ -66,7 +68,7 @@ sk__tar_note_item(sk_tar *t, const char *path, int err, const char *what)
 		return NULL;
 	}
 	it->toppath = it->ownpath;
-	sk__tar_note(it, err, what);
+	sk__tar_note(it, err, what, level);
 	it->skip = 1;
 	it->state = ITEM_READY;
 	return it;
@@ -143,7 +145,8 @@ pop(sk_tar *t, int unwind)
 			    t,
 			    sk__tar_note_item(t, pf->d->path, 0,
 			                      "directory moved while read; the "
-			                      "rest of it is not stored"),
+			                      "rest of it is not stored",
+			                      SK__TAR_CHANGED),
 			    0);
 		}
 	}
@@ -202,7 +205,8 @@ push(sk_tar *t, struct tar_dir *d, struct sk_exclude_dir *xd, const char *only)
 		return sk__tar_walk_emit(
 		           t,
 		           sk__tar_note_item(t, d->path, errno,
-		                             "cannot read directory"),
+		                             "cannot read directory",
+		                             SK__TAR_SKIPPED),
 		           0) < 0
 		           ? -1
 		           : 0;
@@ -225,7 +229,8 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 
 	if (fstat(fd, &it->st) < 0 || (seen && !sk__tar_same(seen, &it->st))) {
 		close(fd);
-		sk__tar_note(it, 0, "replaced while read; skipped");
+		sk__tar_note(it, 0, "replaced while read; skipped",
+		             SK__TAR_CHANGED);
 		it->skip = 1;
 		return sk__tar_walk_emit(t, it, 0);
 	}
@@ -239,8 +244,8 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 		if (t->stack[k].d->dev == it->st.st_dev &&
 		    t->stack[k].d->ino == it->st.st_ino) {
 			close(fd);
-			sk__tar_note(it, 0,
-			             "directory loop; not entered again");
+			sk__tar_note(it, 0, "directory loop; not entered again",
+			             SK__TAR_INFO);
 			return sk__tar_walk_emit(t, it, 0);
 		}
 	if (t->opt.one_file_system && it->st.st_dev != t->root_dev) {
@@ -312,14 +317,15 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 	/* Unreadable: its header all the same, and a warning. */
 	if (fstatat(f->d->fd, it->name, &it->st,
 	            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		sk__tar_note(it, errno, "cannot stat; skipped");
+		sk__tar_note(it, errno, "cannot stat; skipped",
+		             SK__TAR_VANISHED);
 		it->skip = 1;
 		return sk__tar_walk_emit(t, it, 0);
 	}
 	it->state = ITEM_READY;
 	if (t->dry ||
 	    sk__tar_meta_at(t, it, wdisk(t), f->d->fd, it->name, -1) == 0)
-		sk__tar_note(it, err, "cannot read directory");
+		sk__tar_note(it, err, "cannot read directory", SK__TAR_SKIPPED);
 	return sk__tar_walk_emit(t, it, 0);
 }
 
@@ -360,7 +366,8 @@ walk_stack(sk_tar *t)
 			if (fstatat(f->d->fd, name, &st,
 			            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 			    0) {
-				sk__tar_note(it, errno, "cannot stat; skipped");
+				sk__tar_note(it, errno, "cannot stat; skipped",
+				             SK__TAR_VANISHED);
 				it->skip = 1;
 				it->state = ITEM_READY;
 				if (sk__tar_walk_emit(t, it, 0) < 0)
@@ -439,7 +446,8 @@ sk__tar_walk_file(sk_tar *t, int dirfd, const char *path, const struct stat *st,
 		if (pfd >= 0)
 			close(pfd);
 		free(parent);
-		sk__tar_warn(t, path, e, "cannot open its directory; skipped");
+		sk__tar_warn(t, path, e, "cannot open its directory; skipped",
+		             SK__TAR_SKIPPED);
 		return 0;
 	}
 	d = sk__tar_dir_new(t, parent, 0, pfd, &pst);
@@ -548,7 +556,8 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 	if (fstatat(dirfd, path, &st, t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 	    0) {
 		if (!t->dry)
-			sk__tar_warn(t, path, errno, "cannot stat; skipped");
+			sk__tar_warn(t, path, errno, "cannot stat; skipped",
+			             SK__TAR_SKIPPED);
 		return 0;
 	}
 	t->root_dev = st.st_dev;
@@ -570,7 +579,8 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 		it->st = st;
 		it->state = ITEM_READY;
 		if (sk__tar_meta_at(t, it, &t->disk, dirfd, path, -1) == 0)
-			sk__tar_note(it, e, "cannot read directory");
+			sk__tar_note(it, e, "cannot read directory",
+			             SK__TAR_SKIPPED);
 		return sk__tar_walk_emit(t, it, 1);
 	}
 	a.fd = fd;
