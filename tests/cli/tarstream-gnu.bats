@@ -198,3 +198,128 @@ same_as_gnu() {
 	assert_success
 	assert_output ""
 }
+
+# A tree at three moments, for incremental chains: files changed, added,
+# removed; a directory renamed, removed, a file turned into a directory;
+# symbolic links changed and added.
+chain_state() {
+	local s="$T/src"
+	case $1 in
+	0)
+		mkdir -p "$s/d1" "$s/d2"
+		echo a >"$s/a" && echo b >"$s/b" && echo keep >"$s/keep"
+		echo x >"$s/d1/x" && echo y >"$s/d2/y"
+		ln -s a "$s/ln"
+		;;
+	1)
+		echo a2 >>"$s/a" && rm "$s/b" && echo c >"$s/c"
+		mv "$s/d1" "$s/d3" && mkdir "$s/d4" && echo z >"$s/d4/z"
+		ln -sfn keep "$s/ln"
+		;;
+	2)
+		rm -r "$s/d2" && echo x2 >>"$s/d3/x" && ln -s x "$s/d3/l2"
+		rm "$s/keep" && mkdir "$s/keep" && echo k >"$s/keep/k"
+		;;
+	esac
+	rm -rf "$T/state$1" && cp -a "$s" "$T/state$1"
+}
+
+# dump PROGRAM LEVEL [OPTIONS]: one dump of src into $T/lLEVEL.tar with
+# the snapshot $T/snap, by tarstream (ts) or GNU tar (gnu).
+dump() {
+	local prog=$1 level=$2
+	shift 2
+	if [ "$prog" = ts ]; then
+		tarstream "$@" -g "$T/snap" -f "$T/l$level.tar" -C "$T" src
+	else
+		tar "$@" -g "$T/snap" -cf "$T/l$level.tar" -C "$T" src
+	fi
+}
+
+# chain P0 P1 P2 [OPTIONS]: three dumps by the programs given, each
+# restored by GNU tar on top of the last and compared with the tree as
+# it was dumped.
+chain() {
+	local p=($1 $2 $3)
+	shift 3
+	mkdir -p "$T/r"
+	for level in 0 1 2; do
+		chain_state $level
+		dump "${p[$level]}" $level "$@" || return 1
+		(cd "$T/r" && tar -x --listed-incremental=/dev/null -f "$T/l$level.tar") || return 1
+		diff -r --no-dereference "$T/state$level" "$T/r/src" || {
+			echo "level $level differs"
+			return 1
+		}
+	done
+}
+
+@test "a tarstream chain of three incremental dumps restores with GNU tar at each level" {
+	run chain ts ts ts
+	assert_success
+	# The level 2 dump holds what changed, not the unchanged files.
+	run tar -tf "$T/l2.tar"
+	assert_line "src/d3/x"
+	refute_line "src/a"
+	refute_line "src/d4/z"
+}
+
+@test "a tarstream chain in GNU format restores with GNU tar at each level" {
+	run chain ts ts ts --format=gnu
+	assert_success
+}
+
+@test "a chain started by GNU tar goes on with tarstream, and the other way round" {
+	run chain gnu ts gnu --format=gnu
+	assert_success
+	rm -rf "$T/r" "$T/src" "$T/snap"
+	run chain ts gnu ts --format=gnu
+	assert_success
+}
+
+@test "a corrupt or unreadable snapshot is a clear error with status 2, the snapshot untouched" {
+	chain_state 0
+	printf 'GNU tar-1.34-2\n123\0garbage' >"$T/snap"
+	cp "$T/snap" "$T/snap.orig"
+	run tarstream -g "$T/snap" -f "$T/out.tar" -C "$T" src
+	assert_failure 2
+	assert_output --partial "tarstream: $T/snap: "
+	cmp "$T/snap" "$T/snap.orig"
+	[ ! -e "$T/out.tar" ]
+	mkdir "$T/dsnap"
+	run tarstream -g "$T/dsnap" -f "$T/out.tar" -C "$T" src
+	assert_failure 2
+	assert_output --partial "tarstream: $T/dsnap"
+	[ -d "$T/dsnap" ] && [ ! -e "$T/out.tar" ]
+	[ "$(ls -A "$T")" = "$(printf 'dsnap\nsnap\nsnap.orig\nsrc\nstate0')" ]
+}
+
+@test "the snapshot is replaced only when the archive is complete" {
+	chain_state 0
+	dump ts 0
+	cp "$T/snap" "$T/snap.orig"
+	chain_state 1
+	gen "$T/src/big" 4000000
+	run tarstream -g "$T/snap" -f /dev/full -C "$T" src
+	assert_failure 2
+	cmp "$T/snap" "$T/snap.orig"
+	# A reader that goes away: the archive is not complete.
+	run bash -c "tarstream -g '$T/snap' -C '$T' src | head -c 1000 >/dev/null"
+	cmp "$T/snap" "$T/snap.orig"
+	[ "$(ls -A "$T")" = "$(printf 'l0.tar\nsnap\nsnap.orig\nsrc\nstate0\nstate1')" ]
+	# Complete: replaced.
+	dump ts 1
+	! cmp -s "$T/snap" "$T/snap.orig"
+}
+
+@test "a missing snapshot or --dump-level=0 makes a full dump" {
+	chain_state 0
+	dump ts 0
+	run tar -tf "$T/l0.tar"
+	assert_line "src/a"
+	chain_state 1
+	dump ts 1 --dump-level=0
+	run tar -tf "$T/l1.tar"
+	assert_line "src/keep"
+	assert_line "src/d3/x"
+}
