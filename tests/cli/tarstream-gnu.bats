@@ -323,3 +323,34 @@ chain() {
 	assert_line "src/keep"
 	assert_line "src/d3/x"
 }
+
+@test "the manifest checks with sha256sum -c on the tree GNU tar extracts" {
+	tree
+	gen "$T/src/big" 3000000
+	truncate -s 5M "$T/src/sparse" && echo end >>"$T/src/sparse"
+	: >"$T/src/empty"
+	printf 'odd\n' >"$T/src/new
+line"
+	printf 'odd\n' >"$T/src/back\\slash"
+	tarstream --manifest="$T/m.sha" -f "$T/m.tar" -C "$T" src
+	mkdir "$T/x" && tar -xf "$T/m.tar" -C "$T/x"
+	run bash -c "cd '$T/x' && sha256sum --strict -c '$T/m.sha'"
+	assert_success
+	# Every regular file once (a hard link's second name has no line).
+	[ "$(grep -c ': OK$' <<<"$output")" -eq "$(find "$T/src" -type f -printf '%i\n' | sort -u | wc -l)" ]
+	# A wrong byte is caught.
+	echo tampered >>"$T/x/src/dir1/sub/f.c"
+	run bash -c "cd '$T/x' && sha256sum -c '$T/m.sha'"
+	assert_failure
+	assert_output --partial "src/dir1/sub/f.c: FAILED"
+}
+
+@test "the manifest is not left behind when the archive fails" {
+	tree
+	run tarstream --manifest="$T/m.sha" -f /dev/full -C "$T" src
+	assert_failure 2
+	[ ! -e "$T/m.sha" ]
+	run tarstream --manifest="$T/no/such/m.sha" -C "$T" src
+	assert_failure 2
+	assert_output --partial "$T/no/such/m.sha"
+}
