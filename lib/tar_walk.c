@@ -289,8 +289,12 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 {
 	int fd, err;
 
-	if (sk__tar_pool_flush(t) < 0)
+	/* The archive failed (or its reader went away): it, in hand, is
+	 * dropped, not queued. */
+	if (sk__tar_pool_flush(t) < 0) {
+		sk__tar_pool_done(t, it);
 		return -1;
+	}
 	for (int tries = 0;; tries++) {
 		sk__tar_dir_room(t, 1); /* it, in hand */
 		fd = openat(f->d->fd, it->name,
