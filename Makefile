@@ -108,6 +108,15 @@ $(BUILD)/bench/skcompress: $(BUILD)/obj/bench/skcompress.o $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(COMPRESS_LIBS)
 
+# The io_uring probe of issue 11 (bench/probe_readfiles.md; not installed),
+# only where liburing is: `make build/bench/probe_readfiles`.  No other
+# target needs it or liburing.
+ifeq ($(shell pkg-config --exists liburing && echo yes),yes)
+$(BUILD)/bench/probe_readfiles: $(BUILD)/obj/bench/probe_readfiles.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs liburing)
+endif
+
 $(BUILD)/obj/tests/fuzz/driver_%.o: tests/fuzz/driver.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' \

@@ -64,15 +64,6 @@ opening_input(const char *name)
 	opening(name, 0);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Opens the outputs without truncating them; "-" is stdout. */
 static int
 open_outputs(int *fds)
@@ -223,7 +214,7 @@ counts(sk_pump *p, struct show_counts *c, double start, int final)
 	c->final = final;
 	c->p = p;
 	if (p == NULL) {
-		c->elapsed = now() - start;
+		c->elapsed = mono_now() - start;
 		return;
 	}
 	sk_pump_stats(p, &st);
@@ -386,13 +377,13 @@ main(int argc, char *argv[])
 		    !isatty(STDERR_FILENO))
 			o.interval = 10;
 	}
-	start = now();
+	start = mono_now();
 	next = start + o.interval;
 	for (;;) {
 		struct pollfd pf[3] = {{.fd = sfd, .events = POLLIN},
 		                       {.fd = run.done_fd, .events = POLLIN},
 		                       {.fd = ctl, .events = POLLIN}};
-		double t = now(), wait = next - t;
+		double t = mono_now(), wait = next - t;
 		sk_pump *p;
 		int sig;
 
@@ -439,7 +430,7 @@ main(int argc, char *argv[])
 			show_close(sh);
 			sh = show_wanted(&o) ? show_open(&o) : NULL;
 		}
-		t = now();
+		t = mono_now();
 		if (p == NULL && o.stall > 0 && t - start >= o.stall) {
 			pthread_mutex_lock(&run.mu);
 			if (run.waiting)

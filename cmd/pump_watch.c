@@ -35,15 +35,6 @@ struct watched {
 	int seen;
 };
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The position and open flags of pid's fd; -1 when it is closed. */
 static int
 fdinfo(long pid, int fd, uint64_t *pos, unsigned *flags)
@@ -103,7 +94,7 @@ static void
 draw(struct watched *w, int final)
 {
 	struct show_counts c = {0};
-	double t = now();
+	double t = mono_now();
 
 	if (t - w->prev_t >= 0.05) {
 		w->rate = (double)(w->pos - w->prev_pos) / (t - w->prev_t);
@@ -129,7 +120,7 @@ add(struct watched *w, const struct pump_opts *o, long pid, int fd, int named)
 	w->o = *o;
 	if (named && o->name == NULL)
 		w->o.name = w->target;
-	w->start = w->prev_t = now();
+	w->start = w->prev_t = mono_now();
 	w->prev_pos = w->pos;
 	w->sh = show_open(&w->o);
 	return 0;

@@ -176,7 +176,7 @@ add_all(sk_tar *t, const char *what)
 		}
 		if (it->dir == NULL) { /* a -T */
 			size_t first = ts.nitems;
-			ts_read_names(&ts, it->path,
+			ts_read_names(&ts, "-T", it->path,
 			              ts.null_names ? '\0' : '\n', add_listed);
 			for (size_t j = first; j < ts.nitems && r >= 0; j++)
 				r = add_one(t, at, ts.items[j].path);
@@ -197,7 +197,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *what;
-	uint64_t written = 0, files = 0, data = 0;
+	uint64_t length, files = 0, data = 0;
 	int fd = STDOUT_FILENO, status;
 	sk_tar *t;
 
@@ -222,9 +222,11 @@ main(int argc, char *argv[])
 	status = sk_tar_warned(t) == SK_TAR_SKIPPED   ? EXIT_FATAL
 	         : sk_tar_warned(t) == SK_TAR_CHANGED ? EXIT_WARNED
 	                                              : 0;
-	if (sk_tar_close(t, &written) < 0)
+	/* --totals counts the archive before compression, as GNU tar's. */
+	length = sk_tar_length(t);
+	if (sk_tar_close(t, NULL) < 0)
 		fatal(what);
-	ts_show_end(&ts, written);
+	ts_show_end(&ts, length);
 	if (out) {
 		int r;
 		hold_signals(1);

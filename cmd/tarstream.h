@@ -50,8 +50,9 @@ void ts_parse(struct ts *ts, int argc, char *argv[]);
 /* Appends an operand (dir "" ), a -C (path NULL) or a -T (dir NULL). */
 void ts_add_item(struct ts *ts, const char *dir, const char *path);
 /* Reads names from path, one per line or NUL-terminated (delim); calls
- * fn for each (the strings stay allocated for the run). */
-void ts_read_names(struct ts *ts, const char *path, int delim,
+ * fn for each (the strings stay allocated for the run).  An error names
+ * the option (opt) and the file, and exits 2. */
+void ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
                    void (*fn)(struct ts *, const char *));
 
 /* tarstream_gnu.c: GNU tar's --exclude family, --transform, --newer,
@@ -150,7 +151,7 @@ void ts_show_begin(struct ts *ts, uint64_t total_files, uint64_t total_data);
 /* The archive being made, for the progress line's counts. */
 void ts_show_tar(sk_tar *t);
 /* The last progress line, and --totals in GNU tar's words. */
-void ts_show_end(struct ts *ts, uint64_t written);
+void ts_show_end(struct ts *ts, uint64_t length);
 /* Prints a name as GNU tar quotes it (control characters escaped). */
 void ts_print_name(FILE *f, const char *name);
 

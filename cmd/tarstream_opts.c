@@ -70,8 +70,8 @@ usage(FILE *f)
 	    "                             mtimes clamped to SOURCE_DATE_EPOCH "
 	    "or\n"
 	    "                             --mtime\n"
-	    "      --sort ORDER           name or none (the directory's "
-	    "order)\n"
+	    "      --sort ORDER           name, inode (for spinning disks) or\n"
+	    "                             none (the directory's order)\n"
 	    "      --owner NAME[:UID]     store this owner\n"
 	    "      --group NAME[:GID]     store this group\n"
 	    "      --numeric-owner        store no user or group names\n"
@@ -111,7 +111,7 @@ ts_add_item(struct ts *ts, const char *dir, const char *path)
 }
 
 void
-ts_read_names(struct ts *ts, const char *path, int delim,
+ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
               void (*fn)(struct ts *, const char *))
 {
 	sk_stream *s = sk_path_open(path), *b;
@@ -120,7 +120,7 @@ ts_read_names(struct ts *ts, const char *path, int delim,
 	int r;
 
 	if (s == NULL || (b = sk_buffered_open(s, 0)) == NULL)
-		err(EXIT_FATAL, "%s", *path ? path : "''");
+		err(EXIT_FATAL, "%s '%s'", opt, path);
 	while ((r = sk_readline(b, delim, 65536, &line, &len)) == 1) {
 		char *copy;
 		if (len > 0 && line[len - 1] == delim)
@@ -132,7 +132,7 @@ ts_read_names(struct ts *ts, const char *path, int delim,
 		fn(ts, copy);
 	}
 	if (r < 0)
-		err(EXIT_FATAL, "%s", path);
+		err(EXIT_FATAL, "%s '%s'", opt, path);
 	sk_close(b);
 }
 
@@ -409,7 +409,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->verbose++;
 			break;
 		case 'X':
-			ts_read_names(ts, optarg, '\n', add_exclude);
+			ts_read_names(ts, "-X", optarg, '\n', add_exclude);
 			break;
 		case 'z':
 			set_compress(ts, SK_TAR_GZIP, &compress_given);
@@ -496,11 +496,14 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			break;
 		case O_SORT:
 			if (strcmp(optarg, "name") == 0)
-				ts->opt.sort = 1;
+				ts->opt.sort = SK_TAR_SORT_NAME;
+			else if (strcmp(optarg, "inode") == 0)
+				ts->opt.sort = SK_TAR_SORT_INODE;
 			else if (strcmp(optarg, "none") == 0)
 				ts->opt.sort = 0;
 			else
-				usage_error("invalid --sort '%s': name or none",
+				usage_error("invalid --sort '%s': name, inode "
+				            "or none",
 				            optarg);
 			break;
 		case O_THREADS:

@@ -32,8 +32,8 @@ static struct {
 	int winch; /* a signals_fd for SIGWINCH, or -1 */
 	sk_tar *tar;
 	uint64_t total_files, total_data;
-	struct timespec started, drawn;
-	int ugswidth; /* GNU tar's width for "user/group size" */
+	double started, drawn; /* mono_now() */
+	int ugswidth;          /* GNU tar's width for "user/group size" */
 } sh = {.winch = -1, .ugswidth = 19};
 
 void
@@ -208,16 +208,6 @@ on_entry(void *arg, const struct sk_tar_entry *e)
 	line_show(&l, f, sh.list);
 }
 
-static double
-since(const struct timespec *a)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - a->tv_sec) +
-	       (double)(now.tv_nsec - a->tv_nsec) / 1e9;
-}
-
 /* The progress line: bytes and files against the pre-scan's totals,
  * the rate, the time, an estimate; a bar where the width allows. */
 static void
@@ -225,7 +215,7 @@ draw(void)
 {
 	struct progress_field f[6];
 	uint64_t files, data;
-	double secs = since(&sh.started), rate;
+	double secs = mono_now() - sh.started, rate;
 	char b1[32], b2[32], bytes[80], count[64], r[40], t1[32], eta[48];
 	size_t n = 0;
 
@@ -263,14 +253,15 @@ draw(void)
 		        ? 1.0
 		        : (double)data / (double)sh.total_data};
 	progress_draw(sh.pg, f, n, "  ");
-	clock_gettime(CLOCK_MONOTONIC, &sh.drawn);
+	sh.drawn = mono_now();
 }
 
 static void
 on_tick(void *arg)
 {
 	(void)arg;
-	if (since(&sh.drawn) < (progress_plain(sh.pg) ? TICK_PLAIN : TICK_TTY))
+	if (mono_now() - sh.drawn <
+	    (progress_plain(sh.pg) ? TICK_PLAIN : TICK_TTY))
 		return;
 	while (sh.winch >= 0 && signals_next(sh.winch) == SIGWINCH)
 		progress_resize(sh.pg);
@@ -287,7 +278,7 @@ ts_show_begin(struct ts *ts, uint64_t total_files, uint64_t total_data)
 	sh.verbose = ts->verbose;
 	ts->opt.warn = on_warn;
 	ts->opt.entry = ts->verbose ? on_entry : NULL;
-	clock_gettime(CLOCK_MONOTONIC, &sh.started);
+	sh.started = mono_now();
 	if (!ts->progress)
 		return;
 	/* (Blocked in every thread, read when the line is drawn.) */
@@ -322,9 +313,9 @@ gnu_size(char *buf, size_t len, double v)
 }
 
 void
-ts_show_end(struct ts *ts, uint64_t written)
+ts_show_end(struct ts *ts, uint64_t length)
 {
-	double secs = since(&sh.started);
+	double secs = mono_now() - sh.started;
 
 	if (sh.pg) {
 		draw();
@@ -336,9 +327,9 @@ ts_show_end(struct ts *ts, uint64_t written)
 	if (ts->totals) {
 		char size[32], rate[32];
 		fprintf(stderr, "Total bytes written: %" PRIu64 " (%s, %s/s)\n",
-		        written, gnu_size(size, sizeof size, (double)written),
+		        length, gnu_size(size, sizeof size, (double)length),
 		        gnu_size(rate, sizeof rate,
-		                 secs > 0 ? (double)written / secs
-		                          : (double)written));
+		                 secs > 0 ? (double)length / secs
+		                          : (double)length));
 	}
 }

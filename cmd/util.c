@@ -72,6 +72,15 @@ size_arg(const char *option, const char *text)
 	return v;
 }
 
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int
 number_in(const char *text, long lo, long hi, long *out)
 {

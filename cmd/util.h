@@ -28,6 +28,9 @@ noreturn void bad_option(char *const argv[], const char *shortopts);
 /* Parses a size option, or exits 2 naming the option and the bad text. */
 int64_t size_arg(const char *option, const char *text);
 
+/* Seconds on the monotonic clock, for intervals and rates. */
+double mono_now(void);
+
 /* A decimal number from lo to hi, the whole text: 0, or -1. */
 int number_in(const char *text, long lo, long hi, long *out);
 

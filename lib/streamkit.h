@@ -747,13 +747,20 @@ struct sk_tar_entry {
 	unsigned devmajor, devminor;
 };
 
+#define SK_TAR_SORT_NAME  1
+#define SK_TAR_SORT_INODE 2
+
 struct sk_tar_options {
 	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
 	int compress;        /* SK_TAR_PLAIN ... SK_TAR_ZSTD */
 	int level;           /* compression level; 0: the compressor's */
 	int threads;         /* zstd and xz threads; 0: one per core */
 	int blocking;        /* records of N x 512 bytes; 0: none */
-	int sort;            /* each directory's names in byte order */
+	int sort;            /* 0: each directory's own order;
+	                        SK_TAR_SORT_NAME: names in byte order;
+	                        SK_TAR_SORT_INODE: by inode number (GNU
+	                        tar's --sort=inode: fewer seeks on a
+	                        spinning disk) */
 	int follow;          /* follow symbolic links (tar -h) */
 	int one_file_system; /* do not descend into other filesystems */
 	/* What to leave out, with GNU tar's rules (sk_exclude_new): names
@@ -876,6 +883,11 @@ int sk_tar_warned(const sk_tar *t);
 /* Entries stored, body bytes read and archive bytes written so far. */
 void sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
                    uint64_t *written);
+
+/* The archive's length before compression as it will be once closed
+ * (the end marker and the last record included): what GNU tar's --totals
+ * reports. */
+uint64_t sk_tar_length(const sk_tar *t);
 
 /*
  * A dry run of sk_tar_add_at: walks path (relative to dirfd) with opt's

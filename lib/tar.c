@@ -61,7 +61,7 @@ tar_init(sk_tar *t, const struct sk_tar_options *opt)
 	if (opt)
 		t->opt = *opt;
 	if (t->opt.reproducible)
-		t->opt.sort = 1;
+		t->opt.sort = SK_TAR_SORT_NAME;
 	t->fd = -1;
 	t->threads = t->opt.io_threads < 0    ? 0
 	             : t->opt.io_threads == 0 ? DEFAULT_THREADS
@@ -238,6 +238,16 @@ sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
 		*data = t->data;
 	if (written)
 		*written = t->written;
+}
+
+SK_API uint64_t
+sk_tar_length(const sk_tar *t)
+{
+	uint64_t rec =
+	    t->opt.blocking > 0 ? (uint64_t)t->opt.blocking * 512 : 0;
+	uint64_t n = t->pos + 1024;
+
+	return rec ? n + (rec - n % rec) % rec : n;
 }
 
 SK_API int

@@ -34,7 +34,7 @@ sk__tar_dir_new(sk_tar *t, const char *path, size_t nameoff, int fd,
 	d->dev = st->st_dev;
 	d->ino = st->st_ino;
 	d->nameoff = nameoff;
-	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+	ADD(t->opendirs, 1);
 	return d;
 }
 
@@ -43,12 +43,12 @@ sk__tar_dir_release(sk_tar *t, struct tar_dir *d)
 {
 	int fd;
 
-	if (__atomic_sub_fetch(&d->refs, 1, __ATOMIC_SEQ_CST) > 0)
+	if (SUB(d->refs, 1) > 0)
 		return;
 	/* The last reference: nobody else uses d any more. */
 	fd = d->fd;
 	if (fd >= 0) {
-		__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+		SUB(t->opendirs, 1);
 		close(fd);
 	}
 	free(d->path);
@@ -67,11 +67,10 @@ sk__tar_dir_close_one(sk_tar *t)
 	 * on its stack; an item that needs one counts in its pending.) */
 	for (size_t k = 0; k + 1 < t->depth && fd < 0; k++) {
 		struct tar_dir *d = t->stack[k].d;
-		if (d->fd >= 0 &&
-		    __atomic_load_n(&d->pending, __ATOMIC_SEQ_CST) == 0) {
+		if (d->fd >= 0 && LOAD(d->pending) == 0) {
 			fd = d->fd;
 			d->fd = -1;
-			__atomic_sub_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+			SUB(t->opendirs, 1);
 		}
 	}
 	if (fd < 0)
@@ -85,14 +84,11 @@ void
 sk__tar_dir_room(sk_tar *t, uint64_t held)
 {
 	for (;;) {
-		if (__atomic_load_n(&t->opendirs, __ATOMIC_SEQ_CST) <
-		        t->maxdirs ||
-		    sk__tar_dir_close_one(t))
+		if (LOAD(t->opendirs) < t->maxdirs || sk__tar_dir_close_one(t))
 			return;
 		/* Nothing will free one (no read-ahead, or nothing left to
 		 * write): go over. */
-		if (t->threads == 0 || t->dry ||
-		    __atomic_load_n(&t->pool.live, __ATOMIC_SEQ_CST) <= held)
+		if (t->threads == 0 || t->dry || LOAD(t->pool.live) <= held)
 			return;
 		sk__tar_pool_wait_room(t, held);
 	}
@@ -160,7 +156,7 @@ sk__tar_dir_reopen(sk_tar *t, struct tar_frame *pf, struct tar_dir *child)
 	if (fd < 0)
 		return -1;
 	d->fd = fd;
-	__atomic_add_fetch(&t->opendirs, 1, __ATOMIC_SEQ_CST);
+	ADD(t->opendirs, 1);
 	return 0;
 }
 
@@ -168,6 +164,27 @@ static int
 cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
+
+/* A listed entry is its inode number, its type and its name; names[i]
+ * points at the type. */
+#define INO_LEN sizeof(uint64_t)
+
+static uint64_t
+ino_of(const char *entry)
+{
+	uint64_t ino;
+
+	memcpy(&ino, entry - INO_LEN, INO_LEN);
+	return ino;
+}
+
+static int
+cmp_inodes(const void *a, const void *b)
+{
+	uint64_t x = ino_of(*(char *const *)a), y = ino_of(*(char *const *)b);
+
+	return x < y ? -1 : x > y;
 }
 
 /* Reads d's listing into frame f; -1 with errno when reading failed
@@ -198,10 +215,10 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 			if (nm[0] == '.' &&
 			    (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
 				continue;
-			if (len + nl + 2 > cap) {
+			if (len + INO_LEN + nl + 2 > cap) {
 				size_t c = cap ? cap * 2 : 4096;
 				char *nb;
-				while (c < len + nl + 2)
+				while (c < len + INO_LEN + nl + 2)
 					c *= 2;
 				if ((nb = realloc(block, c)) == NULL) {
 					free(block);
@@ -210,9 +227,11 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 				block = nb;
 				cap = c;
 			}
-			block[len] = (char)de->d_type;
-			memcpy(block + len + 1, nm, nl + 1);
-			len += nl + 2;
+			uint64_t ino = de->d_ino;
+			memcpy(block + len, &ino, INO_LEN);
+			block[len + INO_LEN] = (char)de->d_type;
+			memcpy(block + len + INO_LEN + 1, nm, nl + 1);
+			len += INO_LEN + nl + 2;
 			n++;
 		}
 	}
@@ -220,12 +239,14 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 	if ((f->names = malloc((n ? n : 1) * sizeof *f->names)) == NULL)
 		return -1;
 	for (size_t i = 0, off = 0; i < n; i++) {
-		f->names[i] = block + off;
-		off += strlen(block + off + 1) + 2;
+		f->names[i] = block + off + INO_LEN;
+		off += INO_LEN + strlen(block + off + INO_LEN + 1) + 2;
 	}
 	f->n = n;
 	if (t->opt.sort && n > 1)
-		qsort(f->names, n, sizeof *f->names, cmp_names);
+		qsort(f->names, n, sizeof *f->names,
+		      t->opt.sort == SK_TAR_SORT_INODE ? cmp_inodes
+		                                       : cmp_names);
 	if (err) {
 		errno = err;
 		return -2;

@@ -42,6 +42,13 @@
 
 #define BODY_BUF (128 * 1024) /* streamed bodies pass through here */
 
+/* Counters and states shared by the walk, the I/O threads and the writer:
+ * sequentially consistent, the simplest order to reason about. */
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+#define ADD(x, v)   __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
+#define SUB(x, v)   __atomic_sub_fetch(&(x), (v), __ATOMIC_SEQ_CST)
+
 /* A directory on the walk: open (fd >= 0) or closed to save descriptors
  * and reopened when the walk comes back to it.  Items hold references:
  * it lives, and its descriptor stays open, while they are unwritten. */

@@ -33,11 +33,6 @@
 #define BATCH 32 /* items per lock: queued, taken by the writer, looked up */
 #define TAKE  8  /* new items an I/O thread takes at once */
 
-#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
-#define ADD(x, v)   __atomic_add_fetch(&(x), (v), __ATOMIC_SEQ_CST)
-#define SUB(x, v)   __atomic_sub_fetch(&(x), (v), __ATOMIC_SEQ_CST)
-
 /* Appends it to the list from *head to *tail. */
 static void
 push_back(struct tar_item **head, struct tar_item **tail, struct tar_item *it)

@@ -49,6 +49,11 @@ sk__tar_ring_get(struct tar_ring *r, size_t n, uint64_t *end)
 	 * the end of the ring left unused until then. */
 	pos = (size_t)(r->head % r->cap);
 	skip = pos + n > r->cap ? r->cap - pos : 0;
+	/* An empty ring starts over at its beginning: when the writer keeps
+	 * up (a warm cache), the same few pages serve every body and stay
+	 * in the cache, instead of a walk through all of the ring. */
+	if (tail == r->head && pos != 0)
+		skip = r->cap - pos;
 	if (r->head + skip + n - tail > r->cap)
 		return NULL;
 	r->head += skip;

@@ -5,27 +5,7 @@
 # printed above it leave it below.
 bats_require_minimum_version 1.5.0
 load helper
-
-# on_tty COLS ROWS [AFTER NEWCOLS] -- CMD: runs CMD on a terminal; the
-# JSON report in $T/tty.json.
-on_tty() {
-	XDG_RUNTIME_DIR=$T python3 "$BATS_TEST_DIRNAME/ptyrun.py" "$@" >"$T/tty.json"
-}
-
-# widest PART: the widest line drawn in the output before or after the
-# resize, escape sequences left out.
-widest() {
-	python3 - "$T/tty.json" "$1" <<'PY'
-import json, re, sys
-d = json.load(open(sys.argv[1]))
-segs = [re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s) for s in re.split(r"[\r\n]", d[sys.argv[2]])]
-print(max(len(s) for s in segs))
-PY
-}
-
-screen() {
-	python3 -c 'import json, sys; print("\n".join(l for l in json.load(open(sys.argv[1]))["screen"] if l))' "$T/tty.json"
-}
+load tty
 
 @test "pump's line fits 40 columns, and uses 200" {
 	on_tty 40 24 -- "pump -i 0.2 -L 2M -S -s 1M /dev/zero >/dev/null"

@@ -489,7 +489,7 @@ gzip_output_is_read_by_every_reader_of_tar_gz(void)
 
 	/* A tar of three files, 300 KiB, made by GNU tar. */
 	for (int i = 0; i < 3; i++) {
-		char name[8];
+		char name[16];
 		unsigned char *b = mixed(100 * KIB, (unsigned)i);
 		snprintf(name, sizeof name, "f%d", i);
 		put_file(name, b, 100 * KIB);

@@ -484,6 +484,57 @@ xattrs_and_acls_are_stored_on_request(void)
 	unlink(path);
 }
 
+/* sk_tar_length, asked before the close, is the plain archive's length
+ * once closed, for every blocking factor around the record boundaries and
+ * for an empty archive; compressed, it is still the length before
+ * compression. */
+static void
+length_is_the_archive_before_compression(void)
+{
+	static const int blocking[] = {0, 1, 2, 3, 19, 20, 21, 64};
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/sub", tree);
+	for (size_t b = 0; b < sizeof blocking / sizeof *blocking; b++) {
+		for (int empty = 0; empty < 2; empty++) {
+			struct sk_tar_options o = {.blocking = blocking[b],
+			                           .warn = on_warn};
+			int fd = tmpfd();
+			sk_tar *t = sk_tar_open(fd, &o);
+			uint64_t len, written;
+			CHECK(t != NULL);
+			if (!empty)
+				CHECK_EQ(sk_tar_add(t, path), 0);
+			len = sk_tar_length(t);
+			CHECK_EQ(sk_tar_close(t, &written), 0);
+			CHECK_EQ(len, written);
+			CHECK_EQ((uint64_t)lseek(fd, 0, SEEK_END), written);
+			if (blocking[b])
+				CHECK_EQ(len % (uint64_t)(blocking[b] * 512),
+				         0);
+			close(fd);
+		}
+	}
+	{
+		struct sk_tar_options p = {.warn = on_warn}, z = p;
+		int fd = tmpfd();
+		sk_tar *t = sk_tar_open(fd, &p);
+		uint64_t plain, len, written;
+		CHECK_EQ(sk_tar_add(t, path), 0);
+		CHECK_EQ(sk_tar_close(t, &plain), 0);
+		close(fd);
+		z.compress = SK_TAR_GZIP;
+		fd = tmpfd();
+		t = sk_tar_open(fd, &z);
+		CHECK_EQ(sk_tar_add(t, path), 0);
+		len = sk_tar_length(t);
+		CHECK_EQ(sk_tar_close(t, &written), 0);
+		CHECK_EQ(len, plain);
+		CHECK(written != plain);
+		close(fd);
+	}
+}
+
 static void
 the_scratch_tree_is_removed(void)
 {
@@ -502,4 +553,5 @@ T_SUITE(a_tree_with_every_kind_of_entry_is_made, the_scratch_tree_is_removed,
         T(closing_the_stream_early_stops_the_walk),
         T(failing_output_and_missing_input_are_reported),
         T(sparse_files_are_stored_sparse_and_read_back_whole),
-        T(xattrs_and_acls_are_stored_on_request))
+        T(xattrs_and_acls_are_stored_on_request),
+        T(length_is_the_archive_before_compression))
