@@ -224,9 +224,11 @@ main(int argc, char *argv[])
 	                                              : 0;
 	/* --totals counts the archive before compression, as GNU tar's. */
 	length = sk_tar_length(t);
+	/* The last progress line reads the archive's counts: before it is
+	 * freed. */
+	ts_show_end(&ts, length);
 	if (sk_tar_close(t, NULL) < 0)
 		fatal(what);
-	ts_show_end(&ts, length);
 	if (out) {
 		int r;
 		hold_signals(1);
