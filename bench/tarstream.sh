@@ -157,3 +157,11 @@ for tree in text noise; do
 	sized "bsdtar --zstd" "$mib" "$RSS bsdtar --zstd -cf - -C $C $tree"
 	sizes "zstd, $tree" "tar | zstd -T0"
 done
+
+# The manifest's cost (the issue: small against the archive's own speed):
+# SHA-256 of every body as it streams, which also turns the zero-copy
+# path off; tarstream without it is the row to compare with.
+table_head "4 files of ${BIG_MIB} MiB with --manifest (SHA-256 of every file)"
+case_ "tarstream" "$big_mib" "$RSS tarstream -C $T big | $SINK"
+case_ "tarstream --manifest" "$big_mib" \
+	"$RSS tarstream --manifest $WORK/manifest.sha -C $T big | $SINK"

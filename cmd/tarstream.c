@@ -123,6 +123,43 @@ add_listed(struct ts *t, const char *p)
 	ts_add_item(t, "", p);
 }
 
+/* With -g, every path goes to the one listed-incremental dump: gathered
+ * here (each with its own descriptor of its -C), added at the end. */
+static struct sk_tar_path *gathered;
+static size_t ngathered;
+
+static int
+add_one(sk_tar *t, int at, const char *path)
+{
+	struct sk_tar_path *n;
+
+	if (ts.opt.snapshot == NULL)
+		return sk_tar_add_at(t, at, path);
+	if ((n = realloc(gathered, (ngathered + 1) * sizeof *n)) == NULL)
+		err(EXIT_FATAL, "memory");
+	gathered = n;
+	n[ngathered].dirfd = at == AT_FDCWD ? AT_FDCWD : dup(at);
+	if ((n[ngathered].path = strdup(path)) == NULL ||
+	    n[ngathered].dirfd == -1)
+		err(EXIT_FATAL, "%s", path);
+	ngathered++;
+	return 0;
+}
+
+static int
+add_gathered(sk_tar *t)
+{
+	int r = ngathered ? sk_tar_add_paths(t, gathered, ngathered) : 0;
+
+	for (size_t i = 0; i < ngathered; i++) {
+		if (gathered[i].dirfd != AT_FDCWD)
+			close(gathered[i].dirfd);
+		free((char *)gathered[i].path);
+	}
+	free(gathered);
+	return r;
+}
+
 /* The paths in the order given; -C takes effect where it stands,
  * relative to the -C before it, as in GNU tar. */
 static void
@@ -142,16 +179,18 @@ add_all(sk_tar *t, const char *what)
 			ts_read_names(&ts, "-T", it->path,
 			              ts.null_names ? '\0' : '\n', add_listed);
 			for (size_t j = first; j < ts.nitems && r >= 0; j++)
-				r = sk_tar_add_at(t, at, ts.items[j].path);
+				r = add_one(t, at, ts.items[j].path);
 			ts.nitems = first;
 		} else {
-			r = sk_tar_add_at(t, at, it->path);
+			r = add_one(t, at, it->path);
 		}
 		if (r < 0)
 			fatal(what);
 	}
 	if (at != AT_FDCWD)
 		close(at);
+	if (add_gathered(t) < 0)
+		fatal(what);
 }
 
 int
@@ -167,6 +206,7 @@ main(int argc, char *argv[])
 	signal(SIGXFSZ, SIG_IGN);
 	program_init();
 	ts_parse(&ts, argc, argv);
+	ts_gnu_begin(&ts);
 	if (ts.file && strcmp(ts.file, "-") != 0) {
 		fd = open_output(ts.file);
 		ts.opt.archive_path = ts.file;
@@ -184,9 +224,11 @@ main(int argc, char *argv[])
 	                                              : 0;
 	/* --totals counts the archive before compression, as GNU tar's. */
 	length = sk_tar_length(t);
+	/* The last progress line reads the archive's counts: before it is
+	 * freed. */
+	ts_show_end(&ts, length);
 	if (sk_tar_close(t, NULL) < 0)
 		fatal(what);
-	ts_show_end(&ts, length);
 	if (out) {
 		int r;
 		hold_signals(1);
@@ -201,5 +243,6 @@ main(int argc, char *argv[])
 		warnx("exiting with failure status due to previous errors");
 	if (fd == STDOUT_FILENO)
 		close_stdout();
+	ts_gnu_end(&ts);
 	return status;
 }

@@ -30,8 +30,18 @@ struct ts {
 	int progress;   /* draw the progress line */
 	struct ts_item *items;
 	size_t nitems;
-	const char **excludes;
-	size_t nexcludes;
+	/* GNU tar's selection, names and manifest (tarstream_gnu.c). */
+	struct ts_gnu {
+		sk_exclude *exclude;
+		int xflags; /* SK_EXCL_* for the patterns given next */
+		sk_xform *transform;
+		const char *snapshot_path; /* -g FILE */
+		int snapshot_flags;        /* SK_TAR_SNAP_* */
+		sk_tar_snapshot *snapshot;
+		const char *manifest_path;
+		FILE *manifest;
+		int newer_given;
+	} gnu;
 };
 
 /* tarstream_opts.c */
@@ -59,6 +69,91 @@ void ts_compress_level(const char *text);
 /* Sets opt->compress and opt->level from the options and file (-f), or
  * exits 2. */
 void ts_compress_settle(struct sk_tar_options *opt, const char *file);
+
+/* tarstream_gnu.c: GNU tar's --exclude family, --transform, --newer,
+ * -g and --manifest, as a block of options of their own. */
+enum {
+	TS_GNU_FIRST = 512,
+	TS_ANCHORED = TS_GNU_FIRST,
+	TS_NO_ANCHORED,
+	TS_WILDCARDS,
+	TS_NO_WILDCARDS,
+	TS_WILDCARDS_MATCH_SLASH,
+	TS_NO_WILDCARDS_MATCH_SLASH,
+	TS_IGNORE_CASE,
+	TS_NO_IGNORE_CASE,
+	TS_EXCLUDE_BACKUPS,
+	TS_EXCLUDE_CACHES,
+	TS_EXCLUDE_CACHES_UNDER,
+	TS_EXCLUDE_CACHES_ALL,
+	TS_EXCLUDE_TAG,
+	TS_EXCLUDE_TAG_UNDER,
+	TS_EXCLUDE_TAG_ALL,
+	TS_EXCLUDE_IGNORE,
+	TS_EXCLUDE_IGNORE_RECURSIVE,
+	TS_EXCLUDE_VCS_IGNORES,
+	TS_TRANSFORM,
+	TS_NEWER,
+	TS_NEWER_MTIME,
+	TS_INCREMENTAL,
+	TS_DUMP_LEVEL,
+	TS_CHECK_DEVICE,
+	TS_NO_CHECK_DEVICE,
+	TS_MANIFEST
+};
+/* The getopt_long entries of the block, to splice into the table. */
+#define TS_GNU_LONGOPTS                                                        \
+	{"after-date", required_argument, NULL, TS_NEWER},                     \
+	    {"anchored", no_argument, NULL, TS_ANCHORED},                      \
+	    {"check-device", no_argument, NULL, TS_CHECK_DEVICE},              \
+	    {"dump-level", required_argument, NULL, TS_DUMP_LEVEL},            \
+	    {"exclude-backups", no_argument, NULL, TS_EXCLUDE_BACKUPS},        \
+	    {"exclude-caches", no_argument, NULL, TS_EXCLUDE_CACHES},          \
+	    {"exclude-caches-all", no_argument, NULL, TS_EXCLUDE_CACHES_ALL},  \
+	    {"exclude-caches-under", no_argument, NULL,                        \
+	     TS_EXCLUDE_CACHES_UNDER},                                         \
+	    {"exclude-ignore", required_argument, NULL, TS_EXCLUDE_IGNORE},    \
+	    {"exclude-ignore-recursive", required_argument, NULL,              \
+	     TS_EXCLUDE_IGNORE_RECURSIVE},                                     \
+	    {"exclude-tag", required_argument, NULL, TS_EXCLUDE_TAG},          \
+	    {"exclude-tag-all", required_argument, NULL, TS_EXCLUDE_TAG_ALL},  \
+	    {"exclude-tag-under", required_argument, NULL,                     \
+	     TS_EXCLUDE_TAG_UNDER},                                            \
+	    {"exclude-vcs-ignores", no_argument, NULL,                         \
+	     TS_EXCLUDE_VCS_IGNORES},                                          \
+	    {"ignore-case", no_argument, NULL, TS_IGNORE_CASE},                \
+	    {"listed-incremental", required_argument, NULL, 'g'},              \
+	    {"manifest", required_argument, NULL, TS_MANIFEST},                \
+	    {"newer", required_argument, NULL, 'N'},                           \
+	    {"newer-mtime", required_argument, NULL, TS_NEWER_MTIME},          \
+	    {"no-anchored", no_argument, NULL, TS_NO_ANCHORED},                \
+	    {"no-check-device", no_argument, NULL, TS_NO_CHECK_DEVICE},        \
+	    {"no-ignore-case", no_argument, NULL, TS_NO_IGNORE_CASE},          \
+	    {"no-wildcards", no_argument, NULL, TS_NO_WILDCARDS},              \
+	    {"no-wildcards-match-slash", no_argument, NULL,                    \
+	     TS_NO_WILDCARDS_MATCH_SLASH},                                     \
+	    {"transform", required_argument, NULL, TS_TRANSFORM},              \
+	    {"wildcards", no_argument, NULL, TS_WILDCARDS},                    \
+	    {"wildcards-match-slash", no_argument, NULL,                       \
+	     TS_WILDCARDS_MATCH_SLASH},                                        \
+	{                                                                      \
+		"xform", required_argument, NULL, TS_TRANSFORM                 \
+	}
+/* The block's lines of --help. */
+void ts_gnu_usage(FILE *f);
+/* Takes option c of the block (or -g, -N): 1, or 0 when c is not one. */
+int ts_gnu_option(struct ts *ts, int c, const char *arg);
+/* --exclude PATTERN and --exclude-vcs, with the flags in force. */
+void ts_gnu_exclude(struct ts *ts, const char *pattern);
+void ts_gnu_exclude_vcs(struct ts *ts);
+/* After the options: their checks (usage errors) and ts->opt set. */
+void ts_gnu_finish(struct ts *ts);
+/* Before the archive: the snapshot read (exit 2 when it cannot be), the
+ * manifest opened. */
+void ts_gnu_begin(struct ts *ts);
+/* After a complete archive: the manifest closed, the snapshot replaced;
+ * exits 2 when either fails. */
+void ts_gnu_end(struct ts *ts);
 
 /* tarstream_show.c */
 /*

@@ -19,7 +19,7 @@
 #include "tarstream.h"
 #include "util.h"
 
-#define SHORTOPTS "-ab:C:f:hjJT:vX:z"
+#define SHORTOPTS "-ab:C:f:g:hjJN:T:vX:z"
 
 /* The largest user or group id (uid_t's), as GNU tar takes it. */
 #define MAX_ID 4294967295LL
@@ -47,7 +47,8 @@ usage(FILE *f)
 	    "suffix\n"
 	    "      --level N              compression level: gzip, bzip2, "
 	    "xz 1-9,\n"
-	    "                             zstd 1-19, lz4 1-12\n"
+	    "                             zstd 1-19, lz4 1-12; with -g, 0\n"
+	    "                             starts a new chain (GNU tar's)\n"
 	    "      --threads N            compressor threads (default: one per "
 	    "core)\n"
 	    "      --io-threads N         threads reading files ahead (default "
@@ -90,13 +91,16 @@ usage(FILE *f)
 	    "                             is a terminal, the default), "
 	    "always\n"
 	    "                             or never\n"
-	    "      --totals               print the bytes written at the end\n"
-	    "      --help                 show this help\n"
-	    "      --version              show the version\n"
-	    "\n"
-	    "Exit status: 0 done, 1 the archive is complete but some files\n"
-	    "changed while read, 2 some files could not be stored, a fatal\n"
-	    "error or a usage error.\n");
+	    "      --totals               print the bytes written at the "
+	    "end\n");
+	ts_gnu_usage(f);
+	fprintf(
+	    f, "      --help                 show this help\n"
+	       "      --version              show the version\n"
+	       "\n"
+	       "Exit status: 0 done, 1 the archive is complete but some files\n"
+	       "changed while read, 2 some files could not be stored, a fatal\n"
+	       "error or a usage error.\n");
 }
 
 void
@@ -141,13 +145,7 @@ ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
 static void
 add_exclude(struct ts *ts, const char *p)
 {
-	const char **n =
-	    realloc(ts->excludes, (ts->nexcludes + 1) * sizeof *ts->excludes);
-
-	if (n == NULL)
-		err(EXIT_FATAL, "memory");
-	ts->excludes = n;
-	ts->excludes[ts->nexcludes++] = p;
+	ts_gnu_exclude(ts, p);
 }
 
 /* A user or group id: decimal, 0 to MAX_ID; -1 when text is not one. */
@@ -346,11 +344,13 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 	    {"xattrs", no_argument, NULL, O_XATTRS},
 	    {"xz", no_argument, NULL, 'J'},
 	    {"zstd", no_argument, NULL, O_ZSTD},
+	    TS_GNU_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = "";
 	int c, have_mtime = 0;
 	int64_t mtime = 0, v;
+	const char *level0 = NULL;
 
 	/* '-': operands come back in order, so -C applies to what follows. */
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
@@ -430,7 +430,13 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 				ts->opt.io_threads = SK_TAR_NO_READAHEAD;
 			break;
 		case O_LEVEL:
-			ts_compress_level(optarg);
+			/* GNU tar's --level=0 (a new -g chain) and the
+			 * compression level share the name; compression
+			 * levels start at 1, so 0 is GNU tar's with -g. */
+			if (strcmp(optarg, "0") == 0)
+				level0 = optarg;
+			else
+				ts_compress_level(optarg);
 			break;
 		case O_MTIME:
 			mtime = mtime_arg(optarg);
@@ -492,7 +498,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->totals = 1;
 			break;
 		case O_VCS:
-			ts->opt.exclude_vcs = 1;
+			ts_gnu_exclude_vcs(ts);
 			break;
 		case O_VERSION:
 			print_version();
@@ -507,12 +513,16 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts_compress_option(SK_TAR_LZ4);
 			break;
 		default:
-			bad_option(argv, SHORTOPTS);
+			if (!ts_gnu_option(ts, c, optarg))
+				bad_option(argv, SHORTOPTS);
 		}
 	}
 	times(ts, have_mtime, mtime);
+	if (level0 && ts->gnu.snapshot_path)
+		ts_gnu_option(ts, TS_DUMP_LEVEL, level0);
+	else if (level0)
+		ts_compress_level(level0);
 	consistent(ts);
 	ts_compress_settle(&ts->opt, ts->file);
-	ts->opt.exclude = ts->excludes;
-	ts->opt.nexclude = ts->nexcludes;
+	ts_gnu_finish(ts);
 }

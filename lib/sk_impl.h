@@ -125,5 +125,8 @@ char *sk__sha256_line(const unsigned char digest[32], const char *name,
 /* What GNU tar keeps of a member name (its safer_name_suffix): nothing up
  * to a ".." component, no leading '/'.  A pointer into s. */
 const char *sk__safer_name(const char *s);
+/* sk_xform_apply without its last step: the expressions' result as it
+ * is, leading "/" and ".." parts kept; NULL on no memory. */
+char *sk__xform_raw(const sk_xform *x, const char *name, int scope);
 
 #endif

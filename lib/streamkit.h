@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -701,7 +702,11 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  *   - an uncompressed archive is not padded past the tar end marker
  *     unless a blocking factor asks for fixed records;
  *   - pax is written in libarchive's restricted form (extended headers
- *     only where needed), without atime and ctime.
+ *     only where needed), without atime and ctime;
+ *   - GNU tar's selection: its exclusion rules (exclude), --transform,
+ *     --newer, and listed-incremental dumps (snapshot), each as GNU tar
+ *     1.34 does it; a manifest of every file's SHA-256 computed as its
+ *     body streams (manifest);
  *   - sparse files are stored sparse in pax (libarchive's ustar and GNU
  *     writers store the holes as zeros); extended attributes and POSIX
  *     ACLs on request (pax).
@@ -715,6 +720,10 @@ typedef struct sk_tar sk_tar;
 #define SK_TAR_PAX   0 /* POSIX pax (default) */
 #define SK_TAR_USTAR 1 /* POSIX ustar */
 #define SK_TAR_GNU   2 /* GNU tar */
+
+/* newer_mode */
+#define SK_TAR_NEWER       1 /* mtime or ctime (--newer, --after-date) */
+#define SK_TAR_NEWER_MTIME 2 /* mtime only (--newer-mtime) */
 
 #define SK_TAR_MTIME_SET   1
 #define SK_TAR_MTIME_CLAMP 2
@@ -763,13 +772,32 @@ struct sk_tar_options {
 	                        spinning disk) */
 	int follow;          /* follow symbolic links (tar -h) */
 	int one_file_system; /* do not descend into other filesystems */
-	int exclude_vcs;     /* skip .git, .svn, .hg, .bzr, CVS, _darcs,
-	                      * .gitignore, .gitmodules, .gitattributes */
-	const char *const *exclude; /* globs (fnmatch); borrowed */
-	size_t nexclude;            /* a pattern with '/' matches the path
-	                             * from the argument on, one without
-	                             * any name; a directory that matches
-	                             * is pruned with all below it */
+	/* What to leave out, with GNU tar's rules (sk_exclude_new): names
+	 * are tested as GNU tar names them (the argument as given, joined
+	 * with the components below it), the arguments too; a directory
+	 * left out takes everything below it along; tag files cut the
+	 * directories holding them; ignore files are read in each
+	 * directory.  Borrowed; NULL: nothing is left out. */
+	const struct sk_exclude *exclude;
+	/* GNU tar's --transform (sk_xform_new), applied to the stored names
+	 * and to symbolic and hard link targets as each expression's scope
+	 * says.  A name it leaves empty is not stored (what is below a
+	 * directory still is); a leading "/" or a part up to ".." it makes
+	 * is removed, said once through warn.  Borrowed; NULL: none. */
+	const struct sk_xform *transform;
+	/* GNU tar's --newer (SK_TAR_NEWER: a file is stored when its mtime
+	 * or its ctime is not older than newer) and --newer-mtime
+	 * (SK_TAR_NEWER_MTIME: the mtime only); 0: every file.  Directories
+	 * are always stored; a file left out is not a warning. */
+	int newer_mode;
+	struct timespec newer;
+	/* A listed-incremental dump (GNU tar's -g), from
+	 * sk_tar_snapshot_open: only what changed since the dump that wrote
+	 * the snapshot is stored, with GNU tar's directory entries (dumpdirs,
+	 * renames), in GNU tar's order.  Needs SK_TAR_GNU or SK_TAR_PAX, and
+	 * newer_mode 0; give all the paths to one sk_tar_add_paths call.
+	 * Borrowed; used by one archive. */
+	struct sk_tar_snapshot *snapshot;
 	int reproducible;           /* sorted names, uid/gid 0 without names, no
 	                             * gzip timestamp; mtimes clamped to mtime
 	                             * when mtime_mode is set */
@@ -799,6 +827,13 @@ struct sk_tar_options {
 	 * archive order.  Either may be NULL. */
 	void (*warn)(void *arg, const char *path, int err, const char *what);
 	void (*entry)(void *arg, const struct sk_tar_entry *e);
+	/* When not NULL, called after each regular file's body with the line
+	 * sha256sum(1) writes for it: the SHA-256 of the bytes stored (what
+	 * was read, zeros where it shrank; holes as zeros), under its stored
+	 * name, escaped as sha256sum escapes it; len bytes, '\n' included.
+	 * A hard link's entry has no line (its file's first name has).
+	 * Hashing turns the zero-copy path off. */
+	void (*manifest)(void *arg, const char *line, size_t len);
 	/* Called after each entry and each block of body read: a program
 	 * may redraw a progress line (sk_tar_counts). */
 	void (*tick)(void *arg);
@@ -835,6 +870,22 @@ int sk_tar_add_at(sk_tar *t, int dirfd, const char *path);
 /* sk_tar_add_at(t, AT_FDCWD, path). */
 int sk_tar_add(sk_tar *t, const char *path);
 
+/* A path to add, relative to dirfd (borrowed, as in sk_tar_add_at). */
+struct sk_tar_path {
+	int dirfd;
+	const char *path;
+};
+
+/*
+ * Adds the n paths as one: without a snapshot, as sk_tar_add_at would
+ * one after the other; with one, as one listed-incremental dump of them
+ * all, in GNU tar's order (every directory first, sorted by name, then
+ * the files, directory by directory).  With a snapshot, an archive takes
+ * one call.  Returns as sk_tar_add_at does; -1 with EINVAL for a second
+ * call with a snapshot.
+ */
+int sk_tar_add_paths(sk_tar *t, const struct sk_tar_path *paths, size_t n);
+
 /* The worst of the warnings so far: 0, SK_TAR_CHANGED or SK_TAR_SKIPPED. */
 int sk_tar_warned(const sk_tar *t);
 
@@ -850,8 +901,9 @@ uint64_t sk_tar_length(const sk_tar *t);
 /*
  * A dry run of sk_tar_add_at: walks path (relative to dirfd) with opt's
  * selection and adds the entries it would store to *files and their body
- * bytes to *data, reading no file; for a progress line's total.  Returns
- * 0, or -1 with errno (ENOMEM).
+ * bytes to *data, reading no file; for a progress line's total (opt's
+ * snapshot is not read: the counts are a full dump's).  Returns 0, or -1
+ * with errno (ENOMEM).
  */
 int sk_tar_scan(int dirfd, const char *path, const struct sk_tar_options *opt,
                 uint64_t *files, uint64_t *data);
@@ -868,13 +920,40 @@ int sk_tar_close(sk_tar *t, uint64_t *written);
 /*
  * The archive of n paths as a stream: a producer thread (sk_producer_open)
  * writes it into a queue of queue bytes (0: 1 MiB) that the stream reads.
- * opt is copied (its exclude patterns stay borrowed); paths are copied.
+ * opt is copied (what it points to stays borrowed: exclusion, transform,
+ * snapshot); paths are copied.
  * Reads fail with the producer's errno when the archive could not be made;
  * warnings go to opt->warn on the producer thread.  Closing the stream
  * early stops the walk at once.
  */
 sk_stream *sk_tar_stream_open(const char *const *paths, size_t n,
                               const struct sk_tar_options *opt, size_t queue);
+
+/*
+ * The snapshot of a listed-incremental dump (GNU tar's -g FILE, format 2):
+ * what the dumps before it saw.  sk_tar_snapshot_open reads path; a
+ * missing or empty file, or flags with SK_TAR_SNAP_LEVEL0 (GNU tar's
+ * --level=0), start a new chain (a level 0 dump: everything is stored).
+ * The file is not changed then: a new file is made aside in its
+ * directory (which must be writable: EACCES now, not at the end), and
+ * sk_tar_snapshot_commit renames it over path once the caller knows the
+ * archive complete; sk_tar_snapshot_close drops it instead.  Both free s.
+ * A snapshot that is not GNU tar's is EINVAL, with where and why in err
+ * (errlen bytes; may be 0).  NULL with errno on failure.
+ */
+typedef struct sk_tar_snapshot sk_tar_snapshot;
+
+#define SK_TAR_SNAP_LEVEL0          0x1 /* ignore what path holds */
+#define SK_TAR_SNAP_NO_CHECK_DEVICE 0x2 /* a directory whose device number
+                                         * changed is the same directory
+                                         * (--no-check-device) */
+
+sk_tar_snapshot *sk_tar_snapshot_open(const char *path, int flags, char *err,
+                                      size_t errlen);
+/* 0, or -1 with errno (the old file then untouched); EINVAL when no
+ * archive has used s (nothing to commit). */
+int sk_tar_snapshot_commit(sk_tar_snapshot *s);
+void sk_tar_snapshot_close(sk_tar_snapshot *s);
 
 /* ------------------------------------------------------------------ */
 /* GNU tar's exclusion rules                                            */

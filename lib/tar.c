@@ -96,6 +96,10 @@ tar_free(sk_tar *t)
 	if (t->disk)
 		archive_read_free(t->disk);
 	sk__tar_compress_free(t);
+	sk__tar_incr_free(t);
+	sk__tar_body_free(t);
+	free(t->plain);
+	free(t->xlink);
 	for (size_t i = 0; i < t->nprefixes; i++)
 		free(t->prefixes[i]);
 	free(t->prefixes);
@@ -136,7 +140,8 @@ sk__tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 		t->skip2_ino = st.st_ino;
 	}
 	t->opt.archive_path = NULL; /* borrowed: not kept */
-	if (t->opt.format < SK_TAR_PAX || t->opt.format > SK_TAR_GNU) {
+	if (t->opt.format < SK_TAR_PAX || t->opt.format > SK_TAR_GNU ||
+	    sk__tar_incr_check(t) < 0) {
 		errno = EINVAL;
 		goto fail;
 	}
@@ -161,20 +166,37 @@ sk_tar_open(int fd, const struct sk_tar_options *opt)
 }
 
 SK_API int
-sk_tar_add_at(sk_tar *t, int dirfd, const char *path)
+sk_tar_add_paths(sk_tar *t, const struct sk_tar_path *paths, size_t n)
 {
-	int rc;
+	int rc = 0;
 
 	if (t->err) {
 		errno = t->err;
 		return -1;
 	}
-	rc = sk__tar_walk(t, dirfd, path);
+	if (t->opt.snapshot) {
+		/* One dump of them all, in GNU tar's order. */
+		if ((rc = sk__tar_incr_walk(t, paths, n)) < 0 && !t->err) {
+			errno = EINVAL; /* a second call */
+			return -1;
+		}
+	} else {
+		for (size_t i = 0; i < n && rc >= 0; i++)
+			rc = sk__tar_walk(t, paths[i].dirfd, paths[i].path);
+	}
 	if (rc < 0 || t->err) {
 		errno = t->err ? t->err : EIO;
 		return -1;
 	}
 	return t->warned;
+}
+
+SK_API int
+sk_tar_add_at(sk_tar *t, int dirfd, const char *path)
+{
+	struct sk_tar_path p = {dirfd, path};
+
+	return sk_tar_add_paths(t, &p, 1);
 }
 
 SK_API int

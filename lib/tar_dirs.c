@@ -253,3 +253,24 @@ sk__tar_dir_list(sk_tar *t, struct tar_dir *d, struct tar_frame *f)
 	}
 	return 0;
 }
+
+/* A note with no entry, about a directory the walk could not go on in. */
+struct tar_item *
+sk__tar_note_item(sk_tar *t, const char *path, int err, const char *what,
+                  int level)
+{
+	struct tar_item *it = sk__tar_item_new(t, NULL, "", DT_UNKNOWN);
+
+	if (it == NULL)
+		return NULL;
+	if ((it->ownpath = strdup(path)) == NULL) {
+		sk__tar_pool_done(t, it);
+		t->walk_err = ENOMEM;
+		return NULL;
+	}
+	it->toppath = it->ownpath;
+	sk__tar_note(it, err, what, level);
+	it->skip = 1;
+	it->state = ITEM_READY;
+	return it;
+}

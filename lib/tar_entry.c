@@ -258,9 +258,9 @@ stream_part(sk_tar *t, struct tar_item *it, const char *path, int64_t off,
 			          : "file shrank while read; padded with zeros",
 			    r < 0 ? SK__TAR_SKIPPED : SK__TAR_CHANGED);
 			it->finalcheck = 0;
-			return sk__tar_zeros(t, size);
+			return sk__tar_body_zeros(t, size, 1);
 		}
-		if (sk__tar_out(t, t->buf, (size_t)r) < 0)
+		if (sk__tar_body(t, t->buf, (size_t)r) < 0)
 			return -1;
 		off += r;
 		size -= r;
@@ -278,17 +278,24 @@ write_body(sk_tar *t, struct tar_item *it, const char *path,
            const struct tar_head *h)
 {
 	if (h->sparse) {
+		int64_t at = 0;
 		if (sk__tar_out(t, t->mbuf.data, t->mbuf.len) < 0)
 			return -1;
-		for (size_t i = 0; i < it->m.nsparse; i++)
-			if (stream_part(t, it, path, it->m.sparse[2 * i],
+		/* (The holes count in the manifest's digest, as zeros.) */
+		for (size_t i = 0; i < it->m.nsparse; i++) {
+			int64_t off = it->m.sparse[2 * i];
+			if (sk__tar_body_zeros(t, off - at, 0) < 0 ||
+			    stream_part(t, it, path, off,
 			                it->m.sparse[2 * i + 1]) < 0)
 				return -1;
+			at = off + it->m.sparse[2 * i + 1];
+		}
 	} else if (it->data) {
-		if (sk__tar_out(t, it->data, it->len) < 0)
+		if (sk__tar_body(t, it->data, it->len) < 0)
 			return -1;
 		t->data += it->len;
-	} else if (it->fd >= 0 && sk__tar_spliceable(t, h->size)) {
+	} else if (it->fd >= 0 && !t->hashing &&
+	           sk__tar_spliceable(t, h->size)) {
 		return sk__tar_splice_body(t, it, path, h->size);
 	} else if (it->fd >= 0) {
 		if (stream_part(t, it, path, 0, h->size) < 0)
@@ -298,7 +305,7 @@ write_body(sk_tar *t, struct tar_item *it, const char *path,
 		 * descriptor.  The archive stays valid all the same. */
 		sk__tar_warn(t, path, EIO, "read error; stored as zeros",
 		             SK__TAR_SKIPPED);
-		if (sk__tar_zeros(t, h->size) < 0)
+		if (sk__tar_body_zeros(t, h->size, 1) < 0)
 			return -1;
 	}
 	return sk__tar_pad(t);
@@ -344,7 +351,7 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 {
 	const char *path = sk__tar_item_path(t, it), *why, *first;
 	struct tar_head h;
-	int nomem;
+	int nomem, r;
 
 	if (t->err)
 		return -1;
@@ -357,18 +364,43 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		             it->notes[i].level);
 	if (it->skip)
 		return 0;
-	if (sk__tar_name(t, path, S_ISDIR(it->st.st_mode)) < 0) {
+	r = sk__tar_name(t, path, S_ISDIR(it->st.st_mode));
+	if (r == 0 && t->opt.transform)
+		r = sk__tar_xform_name(t, S_ISDIR(it->st.st_mode));
+	if (r != 0) {
+		if (r > 0)
+			return 0; /* the transform left no name */
 		t->err = ENOMEM;
 		return -1;
 	}
 	fields(t, it, &h);
+	if (h.type == '2' && t->opt.transform &&
+	    sk__tar_xform_link(t, h.link, SK_XFORM_SYMLINK, &h.link) < 0) {
+		t->err = ENOMEM;
+		return -1;
+	}
+	if (it->dumpdir) {
+		/* A listed-incremental directory: GNU's 'D' entry with the
+		 * dumpdir as its body, or a pax record on a '5'. */
+		h.dumpdir = it->dumpdir;
+		h.dumpdirlen = it->dumpdirlen;
+		if (t->opt.format == SK_TAR_GNU) {
+			h.type = 'D';
+			h.size = (int64_t)it->dumpdirlen;
+		}
+	}
 	if (!S_ISDIR(it->st.st_mode) && it->st.st_nlink > 1) {
-		first = link_target(t, &it->st, t->name, &nomem);
-		if (nomem) {
+		first = link_target(
+		    t, &it->st, t->opt.transform ? t->plain : t->name, &nomem);
+		r = 0;
+		if (!nomem && first && t->opt.transform)
+			r = sk__tar_xform_link(t, first, SK_XFORM_LINK, &first);
+		if (nomem || r < 0) {
 			t->err = ENOMEM;
 			return -1;
 		}
-		if (first) {
+		/* A target the transform empties: the file stored whole. */
+		if (first && r == 0) {
 			h.type = '1';
 			h.link = first;
 			h.size = 0;
@@ -421,6 +453,9 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 	}
 	if (t->opt.tick)
 		t->opt.tick(t->opt.arg);
+	/* The body, through the manifest's hasher (tar_manifest.c). */
+	if (h.type == '0' && sk__tar_body_begin(t, it) < 0)
+		return -1;
 	if (h.type == '0' && h.size > 0) {
 		if (write_body(t, it, path, &h) < 0)
 			return -1;
@@ -429,6 +464,8 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		if (it->fd >= 0 && h.size >= (1 << 20))
 			posix_fadvise(it->fd, 0, 0, POSIX_FADV_DONTNEED);
 	}
+	if (h.type == '0' && sk__tar_body_end(t, it) < 0)
+		return -1;
 	/* The look-up by name that tells a change since the read: the
 	 * caller does it (or has an I/O thread do it) now that the entry is
 	 * out. */

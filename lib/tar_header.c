@@ -152,9 +152,8 @@ ascii(const char *s)
 	return 1;
 }
 
-/* Whether s is well-formed UTF-8. */
-static int
-utf8(const char *s)
+int
+sk__tar_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -324,12 +323,12 @@ pax_records(struct tar_buf *r, const struct tar_head *h, const char *name,
 
 	*binary = 0;
 	if (!ascii(name) || split(name, &cut) < 0) {
-		bad |= !utf8(name);
+		bad |= !sk__tar_utf8(name);
 		if (record(r, "path", name, strlen(name)) < 0)
 			return -1;
 	}
 	if (h->link && (!ascii(h->link) || strlen(h->link) > 100)) {
-		bad |= !utf8(h->link);
+		bad |= !sk__tar_utf8(h->link);
 		if (record(r, "linkpath", h->link, strlen(h->link)) < 0)
 			return -1;
 	}

@@ -171,6 +171,12 @@ struct tar_item {
 	size_t reserved;       /* budget bytes held by data */
 	int nnotes;
 	struct tar_note notes[2];
+	/* A listed-incremental directory's dumpdir (tar_incr_walk.c), or
+	 * NULL; the manifest's digest of data, taken ahead. */
+	const char *dumpdir;
+	size_t dumpdirlen;
+	unsigned char hashed;
+	unsigned char digest[32];
 };
 
 /* The read-ahead: items between the walk, the I/O threads and the writer
@@ -216,6 +222,7 @@ struct tar_pool {
 
 struct tar_link;  /* tar_entry.c */
 struct tar_owner; /* tar_entry.c */
+struct tar_incr;  /* tar_incr_walk.c */
 
 struct sk_tar {
 	struct sk_tar_options opt;
@@ -248,6 +255,15 @@ struct sk_tar {
 	/* Leading parts removed from names, each reported once. */
 	char **prefixes;
 	size_t nprefixes;
+	/* With a transform (tar_names.c): the name before it, which hard
+	 * links are known by, and a link target transformed. */
+	char *plain, *xlink;
+	size_t plaincap;
+	/* The listed-incremental run (tar_incr_walk.c) and the manifest's
+	 * hasher of the current body (tar_manifest.c). */
+	struct tar_incr *incr;
+	struct sk__sha256 sha;
+	int hashing;
 	/* The metadata readers: one for the caller's thread; the I/O
 	 * threads have their own (libarchive objects are not shared). */
 	struct archive *disk;
@@ -264,8 +280,6 @@ struct sk_tar {
 	char *dents;               /* getdents64's buffer */
 	struct archive *walk_disk; /* the lister thread's metadata reader */
 	int walk_err;              /* the walk failed (no memory): errno */
-	int walk_fd; /* the argument's directory, for the lister */
-	struct stat walk_st;
 	/* The read-ahead (tar_pool.c). */
 	struct tar_pool pool;
 	int threads;   /* I/O threads; 0: none */
@@ -286,6 +300,10 @@ struct tar_frame {
 	char **names; /* into d->names: readdir's d_type, then the name */
 	size_t n, i;
 	int dead; /* moved away: the rest of it is skipped */
+	/* GNU tar's exclusion (tar_rules.c): the directory's context, and
+	 * the one name a tag file leaves in it (or NULL). */
+	struct sk_exclude_dir *xd;
+	const char *only;
 };
 
 #define SK_TAR_DIRFLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY)
@@ -347,8 +365,15 @@ void sk__tar_warn(sk_tar *t, const char *path, int err, const char *what,
  * to a last ".." removed; literal otherwise; a directory's with a slash
  * at the end), into t->name.  0 or -1. */
 int sk__tar_name(sk_tar *t, const char *path, int dir);
-/* Whether the walk should skip name (a component) at path. */
-int sk__tar_excluded(const sk_tar *t, const char *name, const char *path);
+/* What the transform makes of t->name (a directory's: dir), into
+ * t->name, t->plain keeping the name before it: 0, 1 when nothing is left
+ * (not stored), -1 on no memory. */
+int sk__tar_xform_name(sk_tar *t, int dir);
+/* A link target as the transform makes it (scope SK_XFORM_SYMLINK or
+ * SK_XFORM_LINK; a hard link's stripped as a name), into *out (t->xlink):
+ * 0, 1 when a hard link's target is left empty, -1 on no memory. */
+int sk__tar_xform_link(sk_tar *t, const char *target, int scope,
+                       const char **out);
 
 /* tar_header.c */
 /* The header bytes of h in format, into b (replaced).  0, or -1: ENOMEM,
@@ -356,6 +381,8 @@ int sk__tar_excluded(const sk_tar *t, const char *name, const char *path);
  * also be set on success: a warning (a name stored as raw bytes). */
 int sk__tar_head(struct tar_buf *b, int format, const struct tar_head *h,
                  const char **why);
+/* Whether s is well-formed UTF-8. */
+int sk__tar_utf8(const char *s);
 /* The map that starts a pax sparse 1.0 body, padded, into b. */
 int sk__tar_sparse_map(struct tar_buf *b, const int64_t *map, size_t n);
 
@@ -433,6 +460,45 @@ const char *sk__tar_item_path(sk_tar *t, const struct tar_item *it);
  * writing them at once.  0, or -1 with errno when the archive failed. */
 int sk__tar_walk(sk_tar *t, int dirfd, const char *path);
 void sk__tar_walk_free(sk_tar *t);
+/* A directory pushed on the walk's stack, opened as d (taken, with xd),
+ * its listing not read; NULL (d and xd dropped) on no memory. */
+struct tar_frame *sk__tar_push_frame(sk_tar *t, struct tar_dir *d,
+                                     struct sk_exclude_dir *xd);
+/* Pops the top frame; the walk goes on in the one below (reopened when
+ * closed; when it moved, it is marked dead with a note). */
+void sk__tar_pop_frame(sk_tar *t);
+/* Runs fn as the walk: on a lister thread when there is read-ahead, the
+ * caller's thread writing what it queues; else on the caller's thread.
+ * 0, or -1 (t->err). */
+int sk__tar_walk_run(sk_tar *t, int (*fn)(sk_tar *t, void *arg), void *arg);
+/* An item of the walk (a reference to d), and a note with no entry about
+ * path; NULL (t->walk_err) on no memory. */
+struct tar_item *sk__tar_item_new(sk_tar *t, struct tar_dir *d,
+                                  const char *name, unsigned char dtype);
+struct tar_item *sk__tar_note_item(sk_tar *t, const char *path, int err,
+                                   const char *what, int level);
+/* Hands an item on (queued, or with here or no read-ahead written at
+ * once); frees it unless queued.  0, or -1 when the archive failed. */
+int sk__tar_walk_emit(sk_tar *t, struct tar_item *it, int here);
+/* An argument that is not a directory (seen as st), through its parent. */
+int sk__tar_walk_file(sk_tar *t, int dirfd, const char *path,
+                      const struct stat *st, int here);
+
+/* tar_rules.c */
+/* At a directory the walk enters, opened as fd and named path: its
+ * exclusion context (*xd) and the name of the tag file found in it
+ * (*tagname); returns the tag's kind (SK_EXCL_TAG_*), -1 on no memory. */
+int sk__tar_dir_rules(sk_tar *t, int fd, const char *path,
+                      struct sk_exclude_dir **xd, const char **tagname);
+/* Whether the walk leaves out name, at path, in frame f's directory: 1,
+ * 0, or -1 on no memory. */
+int sk__tar_left_out(const sk_tar *t, const struct tar_frame *f,
+                     const char *name, const char *path);
+/* Whether an argument is left out: 1, 0, -1. */
+int sk__tar_arg_left_out(const sk_tar *t, const char *path);
+/* When --newer (or, in an incremental dump, the snapshot) leaves out the
+ * item whose stat is known: skip set, no note, its descriptor closed; 1. */
+int sk__tar_too_old(const sk_tar *t, struct tar_item *it);
 
 /* tar_pool.c */
 int sk__tar_pool_start(sk_tar *t);
@@ -461,5 +527,25 @@ void sk__tar_pool_walk_end(sk_tar *t);
 void sk__tar_pool_wait_room(sk_tar *t, uint64_t held);
 void sk__tar_pool_stop(sk_tar *t);
 void sk__tar_pool_free(sk_tar *t);
+
+/* tar_manifest.c: a regular file's body on its way into the archive. */
+/* The digest of a body read ahead (an I/O thread's). */
+void sk__tar_digest_ahead(const sk_tar *t, struct tar_item *it);
+/* Around each regular file's body: begin, its bytes (stored, or not
+ * stored but hashed: holes), end (the manifest's line).  0 or -1 (t->err). */
+int sk__tar_body_begin(sk_tar *t, const struct tar_item *it);
+int sk__tar_body(sk_tar *t, const void *buf, size_t n);
+int sk__tar_body_zeros(sk_tar *t, int64_t n, int stored);
+int sk__tar_body_end(sk_tar *t, const struct tar_item *it);
+void sk__tar_body_free(sk_tar *t);
+
+/* tar_incr_walk.c: listed-incremental dumps (GNU tar's -g). */
+/* Whether the options allow the snapshot: 0, or -1 (EINVAL). */
+int sk__tar_incr_check(sk_tar *t);
+/* The dump of n paths; 0, or -1 (t->err, or none set: a second call). */
+int sk__tar_incr_walk(sk_tar *t, const struct sk_tar_path *paths, size_t n);
+/* Whether a file given as an argument changed since the last dump. */
+int sk__tar_incr_newer(const sk_tar *t, const struct stat *st);
+void sk__tar_incr_free(sk_tar *t);
 
 #endif

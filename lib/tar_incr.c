@@ -13,8 +13,11 @@
  *   - tags cut directories as without -g, and the dumpdir says so.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tar_incr.h"
 
@@ -198,6 +201,15 @@ sk__incr_dir(struct sk__incr *inc, struct sk__snap_dir *parent,
 	if (*code == 'D' && add_order(inc, d) < 0)
 		return NULL;
 	return d;
+}
+
+void
+sk__incr_drop(struct sk__snap_dir *parent, const char *base)
+{
+	char *slot = locate(parent->dump, base);
+
+	if (slot)
+		*slot = 'N';
 }
 
 static int
@@ -429,4 +441,79 @@ sk__incr_free(struct sk__incr *inc)
 	sk__snap_free(inc->s);
 	free(inc->order);
 	free(inc);
+}
+
+SK_API sk_tar_snapshot *
+sk_tar_snapshot_open(const char *path, int flags, char *err, size_t errlen)
+{
+	sk_tar_snapshot *s = calloc(1, sizeof *s);
+	int fd = -1, e;
+
+	if (errlen)
+		err[0] = '\0';
+	if (s == NULL)
+		return NULL;
+	s->flags = flags;
+	/* GNU tar's --level=0 reads nothing; neither does a new chain. */
+	if (!(flags & SK_TAR_SNAP_LEVEL0) &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 &&
+	    errno != ENOENT) {
+		e = errno;
+		if (errlen)
+			snprintf(err, errlen, "cannot read: %s", strerror(e));
+		goto fail;
+	}
+	if (fd >= 0) {
+		s->old = sk__snap_load(fd, err, errlen);
+		e = errno;
+		close(fd);
+		if (s->old == NULL)
+			goto fail;
+	}
+	/* The new one is made aside now: a directory it cannot be written
+	 * in fails here, before the dump, not after it. */
+	if ((s->out = sk_atomic_open(path, 0)) == NULL) {
+		e = errno;
+		if (errlen)
+			snprintf(err, errlen, "cannot write: %s", strerror(e));
+		goto fail;
+	}
+	return s;
+fail:
+	sk__snap_free(s->old);
+	free(s);
+	errno = e;
+	return NULL;
+}
+
+SK_API int
+sk_tar_snapshot_commit(sk_tar_snapshot *s)
+{
+	sk_atomic *out = s->out;
+	int e = 0;
+
+	if (s->inc == NULL)
+		e = EINVAL; /* no dump was made with it */
+	else if (sk__incr_commit(s->inc, sk_atomic_fd(out)) < 0)
+		e = errno;
+	else if ((s->out = NULL, sk_atomic_commit(out)) < 0)
+		e = errno;
+	sk_tar_snapshot_close(s);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+SK_API void
+sk_tar_snapshot_close(sk_tar_snapshot *s)
+{
+	if (s == NULL)
+		return;
+	if (s->out)
+		sk_atomic_abort(s->out);
+	sk__incr_free(s->inc);
+	sk__snap_free(s->old);
+	free(s);
 }

@@ -47,6 +47,10 @@ struct sk__snap_dir {
 	char *olddump;             /* the dump before this run rebuilt it */
 	size_t olddumplen;
 	const char *tagfile;
+	/* The walk's (tar_incr_walk.c): which argument it is below, and the
+	 * directory above it in this run. */
+	size_t arg;
+	struct sk__snap_dir *up;
 };
 
 struct sk__snap {
@@ -78,6 +82,15 @@ struct sk__snap_dir *sk__snap_add(struct sk__snap *s, const char *name,
                                   const struct timespec *mtime, uintmax_t dev,
                                   uintmax_t ino, int nfs, const char *dump,
                                   size_t dumplen);
+
+/* The public object (sk_tar_snapshot_open): the old snapshot until a
+ * run takes it, the run, and the new file made aside. */
+struct sk_tar_snapshot {
+	int flags;
+	struct sk__snap *old;
+	struct sk__incr *inc;
+	sk_atomic *out;
+};
 
 /* What a directory's children get. */
 #define SK__INCR_NONE    0
@@ -115,6 +128,9 @@ struct sk__snap_dir *sk__incr_dir(struct sk__incr *inc,
                                   struct sk__snap_dir *parent, const char *name,
                                   const struct stat *st, int tag,
                                   const char *tagname, char *code);
+/* A directory below parent that pass 1 could not open: 'N' in parent's
+ * dumpdir, as GNU tar leaves it. */
+void sk__incr_drop(struct sk__snap_dir *parent, const char *base);
 /* Codes the n entries of dir and builds its dumpdir.  0 or -1. */
 int sk__incr_entries(struct sk__incr *inc, struct sk__snap_dir *dir,
                      struct sk__incr_ent *ents, size_t n);

@@ -1,28 +1,40 @@
 /*
- * tar_names.c - stored names and exclude matching.
+ * tar_names.c - stored names.
  *
  * Names are stored as GNU tar stores them: the path as given, joined with
  * the components below it, with leading slashes and everything up to the
  * last ".." component removed (each removed prefix reported once), and
  * nothing else changed.  An archive so never holds an absolute name nor
  * one that climbs out of the directory it is extracted in.
+ *
+ * GNU tar's --transform applies to that name, then to link targets as
+ * the expressions' scopes say.  Where GNU tar 1.34 stores what the
+ * expressions make (an absolute name, an empty one) and leaves it to the
+ * reader to strip it, the name is stored here as GNU tar reads it back:
+ * stripped the same way, and not stored at all when nothing is left.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tar_impl.h"
 
-/* Reports the removal of prefix (n bytes) the first time it is seen. */
+/* Reports the removal of prefix (n bytes) from what ("member names",
+ * "hard link targets") the first time it is seen. */
 static void
-say_prefix(sk_tar *t, const char *prefix, size_t n)
+say_prefix(sk_tar *t, const char *prefix, size_t n, const char *what)
 {
-	char msg[128];
+	char msg[160];
 
+	if (n > 60)
+		snprintf(msg, sizeof msg,
+		         "removing leading '%.28s...%.28s' from %s", prefix,
+		         prefix + n - 28, what);
+	else
+		snprintf(msg, sizeof msg, "removing leading '%.*s' from %s",
+		         (int)n, prefix, what);
 	for (size_t i = 0; i < t->nprefixes; i++)
-		if (strlen(t->prefixes[i]) == n &&
-		    memcmp(t->prefixes[i], prefix, n) == 0)
+		if (strcmp(t->prefixes[i], msg) == 0)
 			return;
 	/* Remember a bounded number; past that a prefix may be said twice. */
 	if (t->nprefixes < 64) {
@@ -30,20 +42,30 @@ say_prefix(sk_tar *t, const char *prefix, size_t n)
 		    realloc(t->prefixes, (t->nprefixes + 1) * sizeof *np);
 		if (np) {
 			t->prefixes = np;
-			if ((np[t->nprefixes] = strndup(prefix, n)) != NULL)
+			if ((np[t->nprefixes] = strdup(msg)) != NULL)
 				t->nprefixes++;
 		}
 	}
-	if (n > 60)
-		snprintf(msg, sizeof msg,
-		         "removing leading '%.28s...%.28s' from member names",
-		         prefix, prefix + n - 28);
-	else
-		snprintf(msg, sizeof msg,
-		         "removing leading '%.*s' from member names", (int)n,
-		         prefix);
 	if (t->opt.warn)
 		t->opt.warn(t->opt.arg, NULL, 0, msg);
+}
+
+/* Room for n bytes in *buf of *cap; 0 or -1. */
+static int
+room(char **buf, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 256;
+	char *nb;
+
+	if (n <= *cap)
+		return 0;
+	while (c < n)
+		c *= 2;
+	if ((nb = realloc(*buf, c)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = c;
+	return 0;
 }
 
 int
@@ -65,20 +87,12 @@ sk__tar_name(sk_tar *t, const char *path, int dir)
 	while (*keep == '/')
 		keep++;
 	if (keep > path && !t->dry)
-		say_prefix(t, path, (size_t)(keep - path));
+		say_prefix(t, path, (size_t)(keep - path), "member names");
 	if (*keep == '\0')
 		keep = "."; /* the top itself: "./" once made a directory */
 	n = strlen(keep);
-	if (n + 2 > t->namecap) {
-		size_t cap = t->namecap ? t->namecap : 256;
-		char *nb;
-		while (cap < n + 2)
-			cap *= 2;
-		if ((nb = realloc(t->name, cap)) == NULL)
-			return -1;
-		t->name = nb;
-		t->namecap = cap;
-	}
+	if (room(&t->name, &t->namecap, n + 2) < 0)
+		return -1;
 	memcpy(t->name, keep, n + 1);
 	/* A directory's name ends with a slash, as GNU tar stores it. */
 	if (dir && t->name[n - 1] != '/') {
@@ -89,21 +103,59 @@ sk__tar_name(sk_tar *t, const char *path, int dir)
 }
 
 int
-sk__tar_excluded(const sk_tar *t, const char *name, const char *path)
+sk__tar_xform_name(sk_tar *t, int dir)
 {
-	static const char *const vcs[] = {
-	    ".git",   ".svn",       ".hg",         ".bzr",          "CVS",
-	    "_darcs", ".gitignore", ".gitmodules", ".gitattributes"};
+	size_t n = strlen(t->name);
+	const char *keep;
+	char *raw;
 
-	if (t->opt.exclude_vcs)
-		for (size_t i = 0; i < sizeof vcs / sizeof vcs[0]; i++)
-			if (strcmp(name, vcs[i]) == 0)
-				return 1;
-	for (size_t i = 0; i < t->opt.nexclude; i++) {
-		const char *pat = t->opt.exclude[i];
-		if (strchr(pat, '/') ? fnmatch(pat, path, 0) == 0
-		                     : fnmatch(pat, name, 0) == 0)
-			return 1;
+	if (room(&t->plain, &t->plaincap, n + 1) < 0)
+		return -1;
+	memcpy(t->plain, t->name, n + 1);
+	/* The expressions see a directory's name without its slash. */
+	if (dir && n > 1 && t->plain[n - 1] == '/')
+		t->plain[n - 1] = '\0';
+	if ((raw = sk__xform_raw(t->opt.transform, t->plain,
+	                         SK_XFORM_REGFILE)) == NULL)
+		return -1;
+	keep = sk__safer_name(raw);
+	if (keep > raw && !t->dry)
+		say_prefix(t, raw, (size_t)(keep - raw), "member names");
+	n = strlen(keep);
+	if (n == 0) {
+		free(raw);
+		return 1;
 	}
+	if (room(&t->name, &t->namecap, n + 2) < 0) {
+		free(raw);
+		return -1;
+	}
+	memcpy(t->name, keep, n + 1);
+	if (dir && t->name[n - 1] != '/') {
+		t->name[n] = '/';
+		t->name[n + 1] = '\0';
+	}
+	free(raw);
 	return 0;
+}
+
+int
+sk__tar_xform_link(sk_tar *t, const char *target, int scope, const char **out)
+{
+	char *raw = sk__xform_raw(t->opt.transform, target, scope);
+	const char *keep;
+
+	if (raw == NULL)
+		return -1;
+	free(t->xlink);
+	t->xlink = raw;
+	*out = raw;
+	if (scope == SK_XFORM_SYMLINK)
+		return 0; /* stored as made: a link may point anywhere */
+	keep = sk__safer_name(raw);
+	if (keep > raw) {
+		say_prefix(t, raw, (size_t)(keep - raw), "hard link targets");
+		memmove(raw, keep, strlen(keep) + 1);
+	}
+	return *raw == '\0' ? 1 : 0;
 }

@@ -412,6 +412,8 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 		          SK__TAR_INFO);
 		return;
 	}
+	if (sk__tar_too_old(t, it))
+		return; /* --newer (tar_rules.c): quietly left out */
 	if (S_ISREG(it->st.st_mode) && it->st.st_size == 0 && it->fd < 0 &&
 	    !maybe_sparse(&it->st)) {
 		/* Empty as stat'ed: nothing to open (GNU tar does not open it
@@ -457,6 +459,9 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 			                   __ATOMIC_SEQ_CST);
 			it->reserved = 0;
 		}
+		/* The manifest's digest, here rather than on the writer's
+		 * thread (tar_manifest.c). */
+		sk__tar_digest_ahead(t, it);
 	}
 	if (it->st.st_size == 0 || it->data || it->skip) {
 		if (it->fd >= 0) {
@@ -500,6 +505,7 @@ sk__tar_item_clear(struct tar_item *it)
 		sk__tar_ring_put(it->ring, it->rend);
 	it->ring = NULL;
 	it->data = NULL;
+	it->hashed = 0;
 	free(it->ownpath);
 	it->ownpath = NULL;
 }

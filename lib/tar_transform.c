@@ -409,16 +409,13 @@ sk__safer_name(const char *s)
 	return p;
 }
 
-SK_API char *
-sk_xform_apply(const sk_xform *x, const char *name, int scope, int *what)
+char *
+sk__xform_raw(const sk_xform *x, const char *name, int scope)
 {
 	struct out a = {NULL, 0, 0, 0}, b = {NULL, 0, 0, 0};
 	regmatch_t *m = NULL;
 	size_t nsub = 0;
-	const char *rel;
-	char *res;
 
-	*what = 0;
 	for (size_t i = 0; x && i < x->n; i++)
 		if (x->v[i].re.re_nsub > nsub)
 			nsub = x->v[i].re.re_nsub;
@@ -445,17 +442,26 @@ sk_xform_apply(const sk_xform *x, const char *name, int scope, int *what)
 		errno = ENOMEM;
 		return NULL;
 	}
+	return a.p;
+}
+
+SK_API char *
+sk_xform_apply(const sk_xform *x, const char *name, int scope, int *what)
+{
+	char *res = sk__xform_raw(x, name, scope);
+	const char *rel;
+
+	*what = 0;
 	/* A symbolic link's target is stored as it is, as GNU tar does. */
-	if (scope != SK_XFORM_SYMLINK) {
-		rel = sk__safer_name(a.p);
-		if (rel != a.p) {
+	if (res && scope != SK_XFORM_SYMLINK) {
+		rel = sk__safer_name(res);
+		if (rel != res) {
 			*what |= SK_XFORM_STRIPPED;
-			memmove(a.p, rel, strlen(rel) + 1);
+			memmove(res, rel, strlen(rel) + 1);
 		}
-		if (*a.p == '\0')
+		if (*res == '\0')
 			*what |= SK_XFORM_EMPTY;
 	}
-	res = a.p;
 	return res;
 }
 

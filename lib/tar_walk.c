@@ -30,8 +30,9 @@ wdisk(sk_tar *t)
 	return t->threads > 0 && !t->dry ? &t->walk_disk : &t->disk;
 }
 
-static struct tar_item *
-item_new(sk_tar *t, struct tar_dir *d, const char *name, unsigned char dtype)
+struct tar_item *
+sk__tar_item_new(sk_tar *t, struct tar_dir *d, const char *name,
+                 unsigned char dtype)
 {
 	struct tar_item *it = calloc(1, sizeof *it);
 
@@ -52,26 +53,6 @@ item_new(sk_tar *t, struct tar_dir *d, const char *name, unsigned char dtype)
 	return it;
 }
 
-/* A note with no entry, about a directory the walk could not go on in. */
-static struct tar_item *
-note_item(sk_tar *t, const char *path, int err, const char *what, int level)
-{
-	struct tar_item *it = item_new(t, NULL, "", DT_UNKNOWN);
-
-	if (it == NULL)
-		return NULL;
-	if ((it->ownpath = strdup(path)) == NULL) {
-		sk__tar_pool_done(t, it);
-		t->walk_err = ENOMEM;
-		return NULL;
-	}
-	it->toppath = it->ownpath;
-	sk__tar_note(it, err, what, level);
-	it->skip = 1;
-	it->state = ITEM_READY;
-	return it;
-}
-
 /* sk_tar_scan: what the item would add to the counts. */
 static void
 count(sk_tar *t, struct tar_item *it)
@@ -85,6 +66,9 @@ count(sk_tar *t, struct tar_item *it)
 		            t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0 ||
 		    S_ISSOCK(st.st_mode))
 			return;
+		it->st = st;
+		if (sk__tar_too_old(t, it))
+			return;
 		if (S_ISREG(st.st_mode))
 			t->data += (uint64_t)st.st_size;
 	}
@@ -96,8 +80,8 @@ count(sk_tar *t, struct tar_item *it)
  * ready and written here.  Frees it in every case but the queue's.
  * 0, or -1 when the archive failed or the run was stopped.
  */
-static int
-emit(sk_tar *t, struct tar_item *it, int here)
+int
+sk__tar_walk_emit(sk_tar *t, struct tar_item *it, int here)
 {
 	int r = 0;
 
@@ -130,35 +114,37 @@ pop(sk_tar *t, int unwind)
 	struct tar_dir *child = f->d;
 
 	free(f->names);
+	sk_exclude_dir_close(f->xd);
 	if (t->depth > 0 && !unwind) {
 		struct tar_frame *pf = &t->stack[t->depth - 1];
 		if (pf->d->fd < 0 && !pf->dead &&
 		    sk__tar_dir_reopen(t, pf, child) < 0) {
 			pf->dead = 1;
-			(void)emit(t,
-			           note_item(t, pf->d->path, 0,
-			                     "directory moved while read; the "
-			                     "rest of it is not stored",
-			                     SK__TAR_CHANGED),
-			           0);
+			(void)sk__tar_walk_emit(
+			    t,
+			    sk__tar_note_item(t, pf->d->path, 0,
+			                      "directory moved while read; the "
+			                      "rest of it is not stored",
+			                      SK__TAR_CHANGED),
+			    0);
 		}
 	}
 	sk__tar_dir_release(t, child);
 }
 
-static int
-push(sk_tar *t, struct tar_dir *d)
+struct tar_frame *
+sk__tar_push_frame(sk_tar *t, struct tar_dir *d, struct sk_exclude_dir *xd)
 {
 	struct tar_frame *f;
-	int r;
 
 	if (t->depth == t->adepth) {
 		size_t na = t->adepth ? t->adepth * 2 : 32;
 		struct tar_frame *ns = realloc(t->stack, na * sizeof *ns);
 		if (ns == NULL) {
 			sk__tar_dir_release(t, d);
+			sk_exclude_dir_close(xd);
 			t->walk_err = ENOMEM;
-			return -1;
+			return NULL;
 		}
 		t->stack = ns;
 		t->adepth = na;
@@ -166,6 +152,25 @@ push(sk_tar *t, struct tar_dir *d)
 	f = &t->stack[t->depth++];
 	memset(f, 0, sizeof *f);
 	f->d = d;
+	f->xd = xd;
+	return f;
+}
+
+void
+sk__tar_pop_frame(sk_tar *t)
+{
+	pop(t, 0);
+}
+
+static int
+push(sk_tar *t, struct tar_dir *d, struct sk_exclude_dir *xd, const char *only)
+{
+	struct tar_frame *f = sk__tar_push_frame(t, d, xd);
+	int r;
+
+	if (f == NULL)
+		return -1;
+	f->only = only;
 	/* What is made so far goes to the threads before a listing that
 	 * may wait for the disk. */
 	if (sk__tar_pool_flush(t) < 0)
@@ -176,10 +181,12 @@ push(sk_tar *t, struct tar_dir *d)
 		return -1;
 	}
 	if (r == -2)
-		return emit(t,
-		            note_item(t, d->path, errno,
-		                      "cannot read directory", SK__TAR_SKIPPED),
-		            0) < 0
+		return sk__tar_walk_emit(
+		           t,
+		           sk__tar_note_item(t, d->path, errno,
+		                             "cannot read directory",
+		                             SK__TAR_SKIPPED),
+		           0) < 0
 		           ? -1
 		           : 0;
 	return 0;
@@ -195,19 +202,22 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
       const char *path, size_t nameoff)
 {
 	struct tar_dir *d;
+	struct sk_exclude_dir *xd;
+	const char *only;
+	int tag;
 
 	if (fstat(fd, &it->st) < 0 || (seen && !sk__tar_same(seen, &it->st))) {
 		close(fd);
 		sk__tar_note(it, 0, "replaced while read; skipped",
 		             SK__TAR_CHANGED);
 		it->skip = 1;
-		return emit(t, it, 0);
+		return sk__tar_walk_emit(t, it, 0);
 	}
 	it->dtype = DT_DIR;
 	it->state = ITEM_READY;
 	if (!t->dry && sk__tar_meta_at(t, it, wdisk(t), -1, "", fd) < 0) {
 		close(fd);
-		return emit(t, it, 0);
+		return sk__tar_walk_emit(t, it, 0);
 	}
 	for (size_t k = 0; k < t->depth; k++)
 		if (t->stack[k].d->dev == it->st.st_dev &&
@@ -215,23 +225,40 @@ enter(sk_tar *t, struct tar_item *it, int fd, const struct stat *seen,
 			close(fd);
 			sk__tar_note(it, 0, "directory loop; not entered again",
 			             SK__TAR_INFO);
-			return emit(t, it, 0);
+			return sk__tar_walk_emit(t, it, 0);
 		}
 	if (t->opt.one_file_system && it->st.st_dev != t->root_dev) {
 		close(fd);
-		return emit(t, it, 0);
+		return sk__tar_walk_emit(t, it, 0);
 	}
+	/* GNU tar's tags: all of it left out, all but the directory, or
+	 * all but the directory and its tag. */
+	if ((tag = sk__tar_dir_rules(t, fd, path, &xd, &only)) < 0 ||
+	    tag == SK_EXCL_TAG_ALL || tag == SK_EXCL_TAG_UNDER) {
+		close(fd);
+		sk_exclude_dir_close(xd);
+		if (tag == SK_EXCL_TAG_UNDER)
+			return sk__tar_walk_emit(t, it, 0);
+		sk__tar_pool_done(t, it);
+		if (tag < 0)
+			t->walk_err = ENOMEM;
+		return tag < 0 ? -1 : 0;
+	}
+	if (tag != SK_EXCL_TAG_CONTENTS)
+		only = NULL;
 	if ((d = sk__tar_dir_new(t, path, nameoff, fd, &it->st)) == NULL) {
 		close(fd);
+		sk_exclude_dir_close(xd);
 		sk__tar_pool_done(t, it);
 		t->walk_err = ENOMEM;
 		return -1;
 	}
-	if (emit(t, it, 0) < 0) {
+	if (sk__tar_walk_emit(t, it, 0) < 0) {
 		sk__tar_dir_release(t, d);
+		sk_exclude_dir_close(xd);
 		return -1;
 	}
-	return push(t, d); /* it owns d from here */
+	return push(t, d, xd, only); /* it owns d and xd from here */
 }
 
 /* A child that readdir (or a stat) says is a directory. */
@@ -241,8 +268,12 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 {
 	int fd, err;
 
-	if (sk__tar_pool_flush(t) < 0)
+	/* The archive failed (or its reader went away): it, in hand, is
+	 * dropped, not queued. */
+	if (sk__tar_pool_flush(t) < 0) {
+		sk__tar_pool_done(t, it);
 		return -1;
+	}
 	for (int tries = 0;; tries++) {
 		sk__tar_dir_room(t, 1); /* it, in hand */
 		fd = openat(f->d->fd, it->name,
@@ -264,7 +295,7 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 		 * the careful way, as any other name. */
 		it->dtype = DT_UNKNOWN;
 		memset(&it->st, 0, sizeof it->st);
-		return emit(t, it, 0);
+		return sk__tar_walk_emit(t, it, 0);
 	}
 	/* Unreadable: its header all the same, and a warning. */
 	if (fstatat(f->d->fd, it->name, &it->st,
@@ -272,13 +303,13 @@ child_dir(sk_tar *t, struct tar_frame *f, struct tar_item *it,
 		sk__tar_note(it, errno, "cannot stat; skipped",
 		             SK__TAR_VANISHED);
 		it->skip = 1;
-		return emit(t, it, 0);
+		return sk__tar_walk_emit(t, it, 0);
 	}
 	it->state = ITEM_READY;
 	if (t->dry ||
 	    sk__tar_meta_at(t, it, wdisk(t), f->d->fd, it->name, -1) == 0)
 		sk__tar_note(it, err, "cannot read directory", SK__TAR_SKIPPED);
-	return emit(t, it, 0);
+	return sk__tar_walk_emit(t, it, 0);
 }
 
 /* Walks the directories on the stack to the end. */
@@ -306,9 +337,13 @@ walk_stack(sk_tar *t)
 			t->walk_err = ENOMEM;
 			return -1;
 		}
-		if (sk__tar_excluded(t, name, path))
-			continue;
-		if ((it = item_new(t, f->d, name, dtype)) == NULL)
+		if ((r = sk__tar_left_out(t, f, name, path)) != 0) {
+			if (r > 0)
+				continue;
+			t->walk_err = ENOMEM;
+			return -1;
+		}
+		if ((it = sk__tar_item_new(t, f->d, name, dtype)) == NULL)
 			return -1;
 		if (dtype == DT_UNKNOWN || (t->opt.follow && dtype == DT_LNK)) {
 			if (fstatat(f->d->fd, name, &st,
@@ -318,7 +353,7 @@ walk_stack(sk_tar *t)
 				             SK__TAR_VANISHED);
 				it->skip = 1;
 				it->state = ITEM_READY;
-				if (emit(t, it, 0) < 0)
+				if (sk__tar_walk_emit(t, it, 0) < 0)
 					return -1;
 				continue;
 			}
@@ -329,7 +364,7 @@ walk_stack(sk_tar *t)
 			r = child_dir(t, f, it, it->st.st_mode ? &it->st : NULL,
 			              path);
 		else
-			r = emit(t, it, 0);
+			r = sk__tar_walk_emit(t, it, 0);
 		if (r < 0)
 			return -1;
 	}
@@ -340,7 +375,7 @@ walk_stack(sk_tar *t)
 static int
 walk_dir(sk_tar *t, int fd, const struct stat *st)
 {
-	struct tar_item *it = item_new(t, NULL, "", DT_DIR);
+	struct tar_item *it = sk__tar_item_new(t, NULL, "", DT_DIR);
 	int r;
 
 	if (it == NULL) {
@@ -356,19 +391,26 @@ walk_dir(sk_tar *t, int fd, const struct stat *st)
 	return r;
 }
 
+/* What runs as the walk, on the lister thread or the caller's. */
+struct walk_job {
+	sk_tar *t;
+	int (*fn)(sk_tar *t, void *arg);
+	void *arg;
+};
+
 static void *
 lister(void *arg)
 {
-	sk_tar *t = arg;
+	struct walk_job *j = arg;
 
-	(void)walk_dir(t, t->walk_fd, &t->walk_st);
-	sk__tar_pool_walk_end(t);
+	(void)j->fn(j->t, j->arg);
+	sk__tar_pool_walk_end(j->t);
 	return NULL;
 }
 
-/* An argument that is not a directory: one item, in its parent. */
-static int
-walk_file(sk_tar *t, int dirfd, const char *path, const struct stat *st)
+int
+sk__tar_walk_file(sk_tar *t, int dirfd, const char *path, const struct stat *st,
+                  int here)
 {
 	const char *slash = strrchr(path, '/');
 	char *parent =
@@ -397,15 +439,16 @@ walk_file(sk_tar *t, int dirfd, const char *path, const struct stat *st)
 		close(pfd);
 		return -1;
 	}
-	if ((it = item_new(t, d, slash ? slash + 1 : path,
-	                   (unsigned char)IFTODT(st->st_mode))) == NULL) {
+	if ((it = sk__tar_item_new(t, d, slash ? slash + 1 : path,
+	                           (unsigned char)IFTODT(st->st_mode))) ==
+	    NULL) {
 		sk__tar_dir_release(t, d);
 		return -1;
 	}
 	it->toppath = path;
 	if (!S_ISREG(st->st_mode))
 		it->st = *st;
-	r = emit(t, it, 1);
+	r = sk__tar_walk_emit(t, it, here);
 	sk__tar_dir_release(t, d);
 	return r;
 }
@@ -434,15 +477,65 @@ write_queue(sk_tar *t)
 }
 
 int
+sk__tar_walk_run(sk_tar *t, int (*fn)(sk_tar *t, void *arg), void *arg)
+{
+	struct walk_job j = {t, fn, arg};
+	pthread_t th;
+	int e;
+
+	if (t->threads == 0 || t->dry) {
+		if (fn(t, arg) < 0 && !t->err)
+			t->err = t->walk_err ? t->walk_err : ENOMEM;
+		return t->err ? -1 : 0;
+	}
+	if (sk__tar_pool_start(t) < 0) {
+		t->err = errno;
+		return -1;
+	}
+	t->pool.walk_done = 0;
+	if ((e = pthread_create(&th, NULL, lister, &j)) != 0) {
+		t->err = e;
+		return -1;
+	}
+	if (write_queue(t) < 0 && !t->err)
+		t->err = EIO;
+	pthread_join(th, NULL);
+	if (t->walk_err && !t->err)
+		t->err = t->walk_err;
+	return t->err ? -1 : 0;
+}
+
+/* A directory argument, opened as fd (taken once walked) and seen as st. */
+struct dir_arg {
+	int fd;
+	struct stat st;
+};
+
+static int
+walk_dir_job(sk_tar *t, void *arg)
+{
+	struct dir_arg *a = arg;
+	int fd = a->fd;
+
+	a->fd = -1;
+	return walk_dir(t, fd, &a->st);
+}
+
+int
 sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 {
+	struct dir_arg a;
 	struct stat st;
-	pthread_t th;
 	int fd, e;
 
 	t->top_dirfd = dirfd;
 	t->top = path;
 	t->walk_err = 0;
+	if ((e = sk__tar_arg_left_out(t, path)) != 0) {
+		if (e < 0)
+			t->err = ENOMEM;
+		return e < 0 ? -1 : 0;
+	}
 	if (fstatat(dirfd, path, &st, t->opt.follow ? 0 : AT_SYMLINK_NOFOLLOW) <
 	    0) {
 		if (!t->dry)
@@ -452,7 +545,7 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 	}
 	t->root_dev = st.st_dev;
 	if (!S_ISDIR(st.st_mode)) {
-		if (walk_file(t, dirfd, path, &st) < 0 && !t->err)
+		if (sk__tar_walk_file(t, dirfd, path, &st, 1) < 0 && !t->err)
 			t->err = t->walk_err ? t->walk_err : ENOMEM;
 		return t->err ? -1 : 0;
 	}
@@ -463,7 +556,7 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 		e = errno;
 		if (t->dry)
 			return 0;
-		if ((it = item_new(t, NULL, "", DT_DIR)) == NULL)
+		if ((it = sk__tar_item_new(t, NULL, "", DT_DIR)) == NULL)
 			return -1;
 		it->toppath = path;
 		it->st = st;
@@ -471,32 +564,14 @@ sk__tar_walk(sk_tar *t, int dirfd, const char *path)
 		if (sk__tar_meta_at(t, it, &t->disk, dirfd, path, -1) == 0)
 			sk__tar_note(it, e, "cannot read directory",
 			             SK__TAR_SKIPPED);
-		return emit(t, it, 1);
+		return sk__tar_walk_emit(t, it, 1);
 	}
-	if (t->threads == 0 || t->dry) {
-		if (walk_dir(t, fd, &st) < 0 && !t->err)
-			t->err = t->walk_err ? t->walk_err : ENOMEM;
-		return t->err ? -1 : 0;
-	}
-	if (sk__tar_pool_start(t) < 0) {
-		close(fd);
-		t->err = errno;
-		return -1;
-	}
-	t->walk_fd = fd;
-	t->walk_st = st;
-	t->pool.walk_done = 0;
-	if ((e = pthread_create(&th, NULL, lister, t)) != 0) {
-		close(fd);
-		t->err = e;
-		return -1;
-	}
-	if (write_queue(t) < 0 && !t->err)
-		t->err = EIO;
-	pthread_join(th, NULL);
-	if (t->walk_err && !t->err)
-		t->err = t->walk_err;
-	return t->err ? -1 : 0;
+	a.fd = fd;
+	a.st = st;
+	e = sk__tar_walk_run(t, walk_dir_job, &a);
+	if (a.fd >= 0)
+		close(a.fd); /* the walk never started */
+	return e;
 }
 
 void

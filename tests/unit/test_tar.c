@@ -243,12 +243,16 @@ names_are_relative_without_dotdot(void)
 static void
 excludes_prune_subtrees_and_vcs(void)
 {
-	static const char *const pats[] = {"*.o", "empty"};
-	struct sk_tar_options o = {
-	    .exclude = pats, .nexclude = 2, .exclude_vcs = 1};
+	sk_exclude *x = sk_exclude_new(NULL, NULL);
+	struct sk_tar_options o = {.exclude = x};
 	int fd = tmpfd();
-	sk_tar *t = sk_tar_open(fd, &o);
+	sk_tar *t;
 	struct seen s;
+
+	CHECK_EQ(sk_exclude_add(x, "*.o", SK_EXCL_DEFAULT), 0);
+	CHECK_EQ(sk_exclude_add(x, "empty", SK_EXCL_DEFAULT), 0);
+	CHECK_EQ(sk_exclude_add_vcs(x), 0);
+	t = sk_tar_open(fd, &o);
 
 	CHECK_EQ(sk_tar_add(t, tree), 0);
 	CHECK_EQ(sk_tar_close(t, NULL), 0);
@@ -258,6 +262,7 @@ excludes_prune_subtrees_and_vcs(void)
 	CHECK_EQ(s.objects, 0);
 	CHECK_EQ(s.dirs, 3); /* src, sub, sub/deeper */
 	close(fd);
+	sk_exclude_free(x);
 }
 
 /* The whole archive, read into memory. */
