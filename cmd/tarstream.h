@@ -50,7 +50,7 @@ void ts_parse(struct ts *ts, int argc, char *argv[]);
 /* Appends an operand (dir "" ), a -C (path NULL) or a -T (dir NULL). */
 void ts_add_item(struct ts *ts, const char *dir, const char *path);
 /* Reads names from path, one per line or NUL-terminated (delim); calls
- * fn for each (the strings stay allocated for the run).  An error names
+ * fn for each with a copy that fn owns.  An error names
  * the option (opt) and the file, and exits 2. */
 void ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
                    void (*fn)(struct ts *, const char *));

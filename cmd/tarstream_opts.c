@@ -142,10 +142,12 @@ ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
 	sk_close(b);
 }
 
+/* A pattern of -X: the exclusion set keeps its own copy. */
 static void
-add_exclude(struct ts *ts, const char *p)
+add_listed_exclude(struct ts *ts, const char *p)
 {
 	ts_gnu_exclude(ts, p);
+	free((char *)p);
 }
 
 /* A user or group id: decimal, 0 to MAX_ID; -1 when text is not one. */
@@ -389,7 +391,8 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts->verbose++;
 			break;
 		case 'X':
-			ts_read_names(ts, "-X", optarg, '\n', add_exclude);
+			ts_read_names(ts, "-X", optarg, '\n',
+			              add_listed_exclude);
 			break;
 		case 'z':
 			ts_compress_option(SK_TAR_GZIP);
@@ -401,7 +404,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			ts_compress_named(optarg);
 			break;
 		case O_EXCLUDE:
-			add_exclude(ts, optarg);
+			ts_gnu_exclude(ts, optarg);
 			break;
 		case O_FORMAT:
 			if (strcmp(optarg, "pax") == 0 ||
