@@ -50,7 +50,7 @@ SINK="cat >/dev/null"
 # trio TITLE MIB TREE [TARSTREAM OPTIONS]: the three tools on one tree.
 trio() {
 	table_head "$1"
-	case_ "tarstream$4" "$2" "$RSS tarstream$4 -C $T $3 | $SINK"
+	case_ "tarstream${4:-}" "$2" "$RSS tarstream${4:-} -C $T $3 | $SINK"
 	case_ "tar -cf -" "$2" "$RSS tar -cf - -C $T $3 | $SINK"
 	case_ "bsdtar -cf -" "$2" "$RSS bsdtar -cf - -C $T $3 | $SINK"
 }
