@@ -45,17 +45,22 @@ sk__tar_ring_get(struct tar_ring *r, size_t n, uint64_t *end)
 
 	if (r->mem == NULL || n == 0 || n > r->cap)
 		return NULL;
-	/* Contiguous: a body that would wrap starts over at the beginning,
-	 * the end of the ring left unused until then. */
 	pos = (size_t)(r->head % r->cap);
-	skip = pos + n > r->cap ? r->cap - pos : 0;
-	/* An empty ring starts over at its beginning: when the writer keeps
-	 * up (a warm cache), the same few pages serve every body and stay
-	 * in the cache, instead of a walk through all of the ring. */
-	if (tail == r->head && pos != 0)
-		skip = r->cap - pos;
-	if (r->head + skip + n - tail > r->cap)
-		return NULL;
+	if (tail == r->head) {
+		/* Empty: start over at the beginning.  When the writer keeps
+		 * up (a warm cache) the same few pages serve every body and
+		 * stay in the cache, instead of a walk through all of the
+		 * ring; and any body up to the ring's size fits.  The space
+		 * skipped holds nothing, so it is not counted. */
+		skip = pos ? r->cap - pos : 0;
+	} else {
+		/* Contiguous: a body that would wrap starts over at the
+		 * beginning, the end left unused (and counted) until the
+		 * writer passes it. */
+		skip = pos + n > r->cap ? r->cap - pos : 0;
+		if (r->head + skip + n - tail > r->cap)
+			return NULL;
+	}
 	r->head += skip;
 	p = r->mem + r->head % r->cap;
 	r->head += n;
