@@ -118,7 +118,7 @@ pre_scan(uint64_t *files, uint64_t *data)
 }
 
 static void
-add_listed(struct ts *t, const char *p)
+add_listed(struct ts *t, char *p)
 {
 	ts_add_item(t, "", p);
 }

@@ -53,7 +53,7 @@ void ts_add_item(struct ts *ts, const char *dir, const char *path);
  * fn for each with a copy that fn owns.  An error names
  * the option (opt) and the file, and exits 2. */
 void ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
-                   void (*fn)(struct ts *, const char *));
+                   void (*fn)(struct ts *, char *));
 
 /* tarstream_compress.c: the compression options, settled after all are
  * read (GNU tar's -a may pick the compressor from -f's name). */

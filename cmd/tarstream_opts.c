@@ -118,7 +118,7 @@ ts_add_item(struct ts *ts, const char *dir, const char *path)
 
 void
 ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
-              void (*fn)(struct ts *, const char *))
+              void (*fn)(struct ts *, char *))
 {
 	sk_stream *s = sk_path_open(path), *b;
 	const char *line;
@@ -144,10 +144,10 @@ ts_read_names(struct ts *ts, const char *opt, const char *path, int delim,
 
 /* A pattern of -X: the exclusion set keeps its own copy. */
 static void
-add_listed_exclude(struct ts *ts, const char *p)
+add_listed_exclude(struct ts *ts, char *p)
 {
 	ts_gnu_exclude(ts, p);
-	free((char *)p);
+	free(p);
 }
 
 /* A user or group id: decimal, 0 to MAX_ID; -1 when text is not one. */
