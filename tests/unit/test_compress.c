@@ -166,10 +166,14 @@ static const char *
 at(const char *name)
 {
 	static char path[128];
+	static int made;
 
-	if (dir[sizeof dir - 2] == 'X') {
+	/* A flag, not the template's last letter: mkdtemp may end the name
+	 * in an X of its own (one time in 62). */
+	if (!made) {
 		if (mkdtemp(dir) == NULL)
 			abort();
+		made = 1;
 		atexit(cleanup);
 	}
 	snprintf(path, sizeof path, "%s/%s", dir, name);
