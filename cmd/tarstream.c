@@ -197,7 +197,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *what;
-	uint64_t length, files = 0, data = 0;
+	uint64_t length, written, files = 0, data = 0;
 	int fd = STDOUT_FILENO, status;
 	sk_tar *t;
 
@@ -222,13 +222,15 @@ main(int argc, char *argv[])
 	status = sk_tar_warned(t) == SK_TAR_SKIPPED   ? EXIT_FATAL
 	         : sk_tar_warned(t) == SK_TAR_CHANGED ? EXIT_WARNED
 	                                              : 0;
-	/* --totals counts the archive before compression, as GNU tar's. */
+	/* --totals counts the archive before compression, as GNU tar's;
+	 * a zip's is known once closed. */
 	length = sk_tar_length(t);
 	/* The last progress line reads the archive's counts: before it is
 	 * freed. */
-	ts_show_end(&ts, length);
-	if (sk_tar_close(t, NULL) < 0)
+	ts_show_end();
+	if (sk_tar_close(t, &written) < 0)
 		fatal(what);
+	ts_show_totals(&ts, ts.opt.format == SK_TAR_ZIP ? written : length);
 	if (out) {
 		int r;
 		hold_signals(1);

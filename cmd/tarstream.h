@@ -68,6 +68,9 @@ void ts_compress_auto(void);
 void ts_compress_level(const char *text);
 /* Sets opt->compress and opt->level from the options and file (-f), or
  * exits 2. */
+/* --format as given: zip takes no compressor and levels 0-9. */
+void ts_compress_format(int format);
+/* The compressor and level, and the format -a picks (a .zip suffix). */
 void ts_compress_settle(struct sk_tar_options *opt, const char *file);
 
 /* tarstream_gnu.c: GNU tar's --exclude family, --transform, --newer,
@@ -165,8 +168,10 @@ void ts_gnu_end(struct ts *ts);
 void ts_show_begin(struct ts *ts, uint64_t total_files, uint64_t total_data);
 /* The archive being made, for the progress line's counts. */
 void ts_show_tar(sk_tar *t);
-/* The last progress line, and --totals in GNU tar's words. */
-void ts_show_end(struct ts *ts, uint64_t length);
+/* The last progress line (before the archive is closed). */
+void ts_show_end(void);
+/* --totals in GNU tar's words, for an archive of length bytes. */
+void ts_show_totals(const struct ts *ts, uint64_t length);
 /* Prints a name as GNU tar quotes it (control characters escaped). */
 void ts_print_name(FILE *f, const char *name);
 

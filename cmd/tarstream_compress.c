@@ -15,11 +15,13 @@
  *     -a may choose it after --level was read.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "tarstream.h"
 #include "util.h"
 
 static int method = -1; /* SK_COMPRESS_*; -1: none asked */
+static int format = -1; /* --format as given; -1: none */
 static int auto_compress;
 static const char *level_text;
 
@@ -41,6 +43,12 @@ ts_compress_named(const char *name)
 		            "lz4 or none",
 		            name);
 	ts_compress_option(m);
+}
+
+void
+ts_compress_format(int f)
+{
+	format = f;
 }
 
 void
@@ -73,12 +81,62 @@ level_of(int m)
 	return (int)v;
 }
 
+/* A zip's files: deflated at the level asked, stored at --level 0. */
+static void
+settle_zip(struct sk_tar_options *opt)
+{
+	long v = -1;
+
+	if (method >= 0)
+		usage_error("--format=zip compresses each file itself "
+		            "(deflate, or --level 0 to store them): no -z, -j, "
+		            "-J, --zstd, --lz4 or --compress");
+	if (level_text) {
+		if (number_in(level_text, -99999, 99999, &v) < 0)
+			usage_error("invalid --level '%s': a number from 0 "
+			            "(store) to 9 for zip",
+			            level_text);
+		if (v < 0 || v > 9)
+			usage_error("--level %s is out of zip's range 0-9",
+			            level_text);
+	}
+	opt->format = SK_TAR_ZIP;
+	opt->compress = v == 0 ? SK_TAR_PLAIN : SK_TAR_GZIP;
+	opt->level = v > 0 ? (int)v : 0;
+}
+
+/* Whether file's name ends in .zip (as bsdtar -a, any case). */
+static int
+zip_name(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n > 4 && strcasecmp(file + n - 4, ".zip") == 0;
+}
+
 void
 ts_compress_settle(struct sk_tar_options *opt, const char *file)
 {
 	int m = method;
+	int named = auto_compress && file && strcmp(file, "-") != 0;
 
-	if (auto_compress && file && strcmp(file, "-") != 0) {
+	if (named && zip_name(file)) {
+		if (format >= 0 && format != SK_TAR_ZIP)
+			usage_error("-a: '%s' names a zip, but --format is "
+			            "not zip",
+			            file);
+		settle_zip(opt);
+		return;
+	}
+	if (format == SK_TAR_ZIP) {
+		if (named && sk_compress_suffix(file) > SK_COMPRESS_NONE)
+			usage_error("-a: '%s' names a compressed tar, but "
+			            "--format is zip",
+			            file);
+		settle_zip(opt);
+		return;
+	}
+	if (named) {
 		int s = sk_compress_suffix(file);
 		if (s < 0)
 			usage_error("-a: tarstream has no compressor for the "

@@ -225,9 +225,10 @@ ts_gnu_finish(struct ts *ts)
 	if (ts->gnu.newer_given)
 		usage_error("-g (--listed-incremental) and --newer cannot be "
 		            "given together");
-	if (ts->opt.format == SK_TAR_USTAR)
+	if (ts->opt.format == SK_TAR_USTAR || ts->opt.format == SK_TAR_ZIP)
 		usage_error("-g (--listed-incremental) needs --format=gnu or "
-		            "pax: ustar cannot hold its directory entries");
+		            "pax: %s cannot hold its directory entries",
+		            ts->opt.format == SK_TAR_ZIP ? "zip" : "ustar");
 }
 
 static void

@@ -36,7 +36,7 @@ usage(FILE *f)
 	    "stdout.\n"
 	    "\n"
 	    "  -f, --file FILE            write to FILE instead (- is stdout)\n"
-	    "      --format FORMAT        pax (default), ustar or gnu\n"
+	    "      --format FORMAT        pax (default), ustar, gnu or zip\n"
 	    "  -z, --gzip                 compress with gzip\n"
 	    "  -j, --bzip2                compress with bzip2\n"
 	    "  -J, --xz                   compress with xz\n"
@@ -276,9 +276,13 @@ consistent(struct ts *ts)
 			usage_error("--mtime before 1970 is too old for "
 			            "--format=ustar");
 	}
-	if (ts->opt.format == SK_TAR_GNU && (ts->opt.xattrs || ts->opt.acls))
+	if ((ts->opt.format == SK_TAR_GNU || ts->opt.format == SK_TAR_ZIP) &&
+	    (ts->opt.xattrs || ts->opt.acls))
 		usage_error("--%s needs --format=pax",
 		            ts->opt.xattrs ? "xattrs" : "acls");
+	if (ts->opt.format == SK_TAR_ZIP && ts->opt.blocking)
+		usage_error("--blocking-factor is for tar: a zip has no "
+		            "records");
 }
 
 void
@@ -415,10 +419,14 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 			else if (strcmp(optarg, "gnu") == 0 ||
 			         strcmp(optarg, "gnutar") == 0)
 				ts->opt.format = SK_TAR_GNU;
+			else if (strcmp(optarg, "zip") == 0)
+				ts->opt.format = SK_TAR_ZIP;
 			else
 				usage_error(
-				    "invalid --format '%s': pax, ustar or gnu",
+				    "invalid --format '%s': pax, ustar, "
+				    "gnu or zip",
 				    optarg);
+			ts_compress_format(ts->opt.format);
 			break;
 		case O_GROUP:
 			owner_arg(ts, "--group", optarg, 1);
@@ -525,7 +533,7 @@ ts_parse(struct ts *ts, int argc, char *argv[])
 		ts_gnu_option(ts, TS_DUMP_LEVEL, level0);
 	else if (level0)
 		ts_compress_level(level0);
-	consistent(ts);
 	ts_compress_settle(&ts->opt, ts->file);
+	consistent(ts);
 	ts_gnu_finish(ts);
 }

@@ -313,10 +313,8 @@ gnu_size(char *buf, size_t len, double v)
 }
 
 void
-ts_show_end(struct ts *ts, uint64_t length)
+ts_show_end(void)
 {
-	double secs = mono_now() - sh.started;
-
 	if (sh.pg) {
 		draw();
 		progress_close(sh.pg);
@@ -324,6 +322,13 @@ ts_show_end(struct ts *ts, uint64_t length)
 	}
 	if (sh.list)
 		fflush(sh.list);
+}
+
+void
+ts_show_totals(const struct ts *ts, uint64_t length)
+{
+	double secs = mono_now() - sh.started;
+
 	if (ts->totals) {
 		char size[32], rate[32];
 		fprintf(stderr, "Total bytes written: %" PRIu64 " (%s, %s/s)\n",

@@ -707,9 +707,9 @@ int sk_producer_write(sk_producer *w, const void *buf, size_t n);
  *     --newer, and listed-incremental dumps (snapshot), each as GNU tar
  *     1.34 does it; a manifest of every file's SHA-256 computed as its
  *     body streams (manifest);
- *   - sparse files are stored sparse in pax (libarchive's ustar and GNU
- *     writers store the holes as zeros); extended attributes and POSIX
- *     ACLs on request (pax).
+ *   - sparse files are stored sparse in pax (ustar, GNU and zip store
+ *     the holes as zeros, without reading them); extended attributes
+ *     and POSIX ACLs on request (pax).
  * Non-ASCII names are stored as UTF-8 when the program has called
  * setlocale(LC_ALL, "") in a UTF-8 locale.  Memory stays bounded: no list
  * of all files is kept (sorting holds one directory's names), and the
@@ -720,6 +720,18 @@ typedef struct sk_tar sk_tar;
 #define SK_TAR_PAX   0 /* POSIX pax (default) */
 #define SK_TAR_USTAR 1 /* POSIX ustar */
 #define SK_TAR_GNU   2 /* GNU tar */
+/* A streamed zip, through libarchive's zip writer: each file deflated
+ * (compress SK_TAR_GZIP, level 1-9, 0 for 6) or stored (SK_TAR_PLAIN,
+ * level 0); sizes and CRC in data descriptors after the data; zip64
+ * where an entry or the archive passes 4 GiB; names flagged UTF-8 when
+ * they are, stored as their bytes with a notice when not.  Zip has no
+ * hard links (each name stores the file), devices or FIFOs (left out
+ * with a notice), sparse files (holes stored as zeros, never read),
+ * owner names, attributes or ACLs (xattrs and acls are EINVAL), records
+ * (blocking is EINVAL) or incremental dumps (snapshot is EINVAL).  The
+ * central directory is held in memory until the end: some 80 bytes and
+ * the name per entry. */
+#define SK_TAR_ZIP   3
 
 /* newer_mode */
 #define SK_TAR_NEWER       1 /* mtime or ctime (--newer, --after-date) */
@@ -759,8 +771,10 @@ struct sk_tar_entry {
 #define SK_TAR_SORT_INODE 2
 
 struct sk_tar_options {
-	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU */
-	int compress;        /* SK_TAR_PLAIN ... SK_TAR_LZ4 */
+	int format;          /* SK_TAR_PAX, SK_TAR_USTAR, SK_TAR_GNU,
+	                      * SK_TAR_ZIP */
+	int compress;        /* SK_TAR_PLAIN ... SK_TAR_LZ4; for a zip, how
+	                      * each file is stored (see SK_TAR_ZIP) */
 	int level;           /* compression level, within the range of
 	                      * sk_compress_levels; 0: the compressor's */
 	int threads;         /* compressor threads; 0: one per core */
@@ -895,7 +909,8 @@ void sk_tar_counts(const sk_tar *t, uint64_t *files, uint64_t *data,
 
 /* The archive's length before compression as it will be once closed
  * (the end marker and the last record included): what GNU tar's --totals
- * reports. */
+ * reports.  For a zip, the bytes so far: its central directory is
+ * written by sk_tar_close (which gives the whole length). */
 uint64_t sk_tar_length(const sk_tar *t);
 
 /*

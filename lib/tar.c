@@ -96,6 +96,7 @@ tar_free(sk_tar *t)
 	if (t->disk)
 		archive_read_free(t->disk);
 	sk__tar_compress_free(t);
+	sk__tar_zip_free(t);
 	sk__tar_incr_free(t);
 	sk__tar_body_free(t);
 	free(t->plain);
@@ -140,7 +141,7 @@ sk__tar_new(int fd, sk_producer *producer, const struct sk_tar_options *opt)
 		t->skip2_ino = st.st_ino;
 	}
 	t->opt.archive_path = NULL; /* borrowed: not kept */
-	if (t->opt.format < SK_TAR_PAX || t->opt.format > SK_TAR_GNU ||
+	if (t->opt.format < SK_TAR_PAX || t->opt.format > SK_TAR_ZIP ||
 	    sk__tar_incr_check(t) < 0) {
 		errno = EINVAL;
 		goto fail;
@@ -246,6 +247,9 @@ sk_tar_length(const sk_tar *t)
 	uint64_t rec =
 	    t->opt.blocking > 0 ? (uint64_t)t->opt.blocking * 512 : 0;
 	uint64_t n = t->pos + 1024;
+
+	if (t->zip)
+		return t->pos; /* the central directory comes at the end */
 
 	return rec ? n + (rec - n % rec) % rec : n;
 }

@@ -290,6 +290,24 @@ write_body(sk_tar *t, struct tar_item *it, const char *path,
 				return -1;
 			at = off + it->m.sparse[2 * i + 1];
 		}
+	} else if (it->m.nsparse > 0 && it->fd >= 0) {
+		/* A format without holes: the data parts read, the holes
+		 * given as zeros (not read: a 5 GiB hole costs no reads). */
+		int64_t at = 0;
+		for (size_t i = 0; i < it->m.nsparse; i++) {
+			int64_t off = it->m.sparse[2 * i];
+			int64_t len = it->m.sparse[2 * i + 1];
+			if (off > h->size)
+				break;
+			if (len > h->size - off)
+				len = h->size - off;
+			if (sk__tar_body_zeros(t, off - at, 1) < 0 ||
+			    stream_part(t, it, path, off, len) < 0)
+				return -1;
+			at = off + len;
+		}
+		if (sk__tar_body_zeros(t, h->size - at, 1) < 0)
+			return -1;
 	} else if (it->data) {
 		if (sk__tar_body(t, it->data, it->len) < 0)
 			return -1;
@@ -389,7 +407,8 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 			h.size = (int64_t)it->dumpdirlen;
 		}
 	}
-	if (!S_ISDIR(it->st.st_mode) && it->st.st_nlink > 1) {
+	/* Zip has no hard links: each name stores the file. */
+	if (!S_ISDIR(it->st.st_mode) && it->st.st_nlink > 1 && !t->zip) {
 		first = link_target(
 		    t, &it->st, t->opt.transform ? t->plain : t->name, &nomem);
 		r = 0;
@@ -406,7 +425,7 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 			h.size = 0;
 		}
 	}
-	if (h.type == '0' && it->m.nsparse > 0) {
+	if (h.type == '0' && it->m.nsparse > 0 && t->opt.format == SK_TAR_PAX) {
 		int64_t stored = 0;
 		for (size_t i = 0; i < it->m.nsparse; i++)
 			stored += it->m.sparse[2 * i + 1];
@@ -419,7 +438,10 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		h.realsize = it->st.st_size;
 		h.size = (int64_t)t->mbuf.len + stored;
 	}
-	if (sk__tar_head(&t->hbuf, t->opt.format, &h, &why) < 0) {
+	if (t->zip) {
+		if ((r = sk__tar_zip_head(t, &h, path)) != 0)
+			return r < 0 ? -1 : 0;
+	} else if (sk__tar_head(&t->hbuf, t->opt.format, &h, &why) < 0) {
 		if (errno != EINVAL) {
 			t->err = ENOMEM;
 			return -1;
@@ -428,11 +450,12 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		 * refuses it. */
 		sk__tar_warn(t, path, 0, why, SK__TAR_SKIPPED);
 		return 0;
+	} else {
+		if (why)
+			sk__tar_warn(t, path, 0, why, SK__TAR_INFO);
+		if (sk__tar_out(t, t->hbuf.data, t->hbuf.len) < 0)
+			return -1;
 	}
-	if (why)
-		sk__tar_warn(t, path, 0, why, SK__TAR_INFO);
-	if (sk__tar_out(t, t->hbuf.data, t->hbuf.len) < 0)
-		return -1;
 	t->files++;
 	if (t->opt.entry) {
 		struct sk_tar_entry le = {
@@ -465,6 +488,8 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 			posix_fadvise(it->fd, 0, 0, POSIX_FADV_DONTNEED);
 	}
 	if (h.type == '0' && sk__tar_body_end(t, it) < 0)
+		return -1;
+	if (t->zip && sk__tar_zip_end_entry(t) < 0)
 		return -1;
 	/* The look-up by name that tells a change since the read: the
 	 * caller does it (or has an I/O thread do it) now that the entry is

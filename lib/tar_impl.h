@@ -286,6 +286,8 @@ struct sk_tar {
 	size_t budget; /* bytes of bodies read ahead */
 	/* The compressor; NULL for a plain archive. */
 	sk_compress *comp;
+	/* SK_TAR_ZIP's entry writer (tar_zip.c); NULL for a tar. */
+	struct tar_zip *zip;
 	/* Output: gathered in obuf; pos counts the tar stream's bytes.  The
 	 * fast path (plain tar into a pipe) splices large bodies. */
 	int fast;
@@ -391,6 +393,18 @@ int sk__tar_compress_open(sk_tar *t);
 int sk__tar_compress(sk_tar *t, const void *buf, size_t n);
 int sk__tar_compress_end(sk_tar *t);
 void sk__tar_compress_free(sk_tar *t);
+
+/* tar_zip.c: SK_TAR_ZIP's entries through libarchive's zip writer. */
+int sk__tar_zip_open(sk_tar *t);
+/* h's header: 0, 1 when h is not stored (said through warn), -1
+ * (t->err). */
+int sk__tar_zip_head(sk_tar *t, const struct tar_head *h, const char *path);
+/* Body bytes of the entry; 0 or -1 (t->err). */
+int sk__tar_zip_data(sk_tar *t, const void *buf, size_t n);
+int sk__tar_zip_end_entry(sk_tar *t);
+/* The central directory and the end records; 0 or -1 (t->err). */
+int sk__tar_zip_close(sk_tar *t);
+void sk__tar_zip_free(sk_tar *t);
 
 /* tar_output.c */
 int sk__tar_output_open(sk_tar *t);

@@ -68,13 +68,13 @@ sk__tar_body(sk_tar *t, const void *buf, size_t n)
 {
 	if (hash(t, buf, n) < 0)
 		return -1;
-	return sk__tar_out(t, buf, n);
+	return t->zip ? sk__tar_zip_data(t, buf, n) : sk__tar_out(t, buf, n);
 }
 
 int
 sk__tar_body_zeros(sk_tar *t, int64_t n, int stored)
 {
-	if (!t->hashing)
+	if (!t->hashing && !t->zip)
 		return stored ? sk__tar_zeros(t, n) : 0;
 	while (n > 0) {
 		size_t k = n > (int64_t)sizeof zeros ? sizeof zeros : (size_t)n;

@@ -87,6 +87,8 @@ sk__tar_zeros(sk_tar *t, int64_t n)
 int
 sk__tar_pad(sk_tar *t)
 {
+	if (t->zip)
+		return 0; /* zip entries follow one another unpadded */
 	return sk__tar_zeros(t, (int64_t)((512 - t->pos % 512) % 512));
 }
 
@@ -100,6 +102,8 @@ sk__tar_output_open(sk_tar *t)
 	t->ocap = rec ? (OBUF / rec > 0 ? OBUF / rec * rec : rec) : OBUF;
 	if ((t->obuf = malloc(t->ocap)) == NULL)
 		return -1;
+	if (t->opt.format == SK_TAR_ZIP)
+		return sk__tar_zip_open(t);
 	if (t->fd >= 0 && fstat(t->fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    t->opt.compress == SK_TAR_PLAIN && rec == 0) {
 		t->fast = 1;
@@ -113,6 +117,8 @@ sk__tar_output_close(sk_tar *t)
 {
 	size_t rec = t->opt.blocking > 0 ? (size_t)t->opt.blocking * 512 : 0;
 
+	if (t->zip)
+		return sk__tar_zip_close(t) < 0 ? -1 : sk__tar_flush(t);
 	/* The end marker: two zero blocks; with a blocking factor, the last
 	 * record filled up. */
 	if (sk__tar_zeros(t, 1024) < 0 ||

@@ -281,8 +281,9 @@ gather_meta(sk_tar *t, struct tar_item *it, struct archive **disk, int dfd,
 		}
 	}
 	free(via);
-	if (fd >= 0 && t->opt.format == SK_TAR_PAX && maybe_sparse(&it->st) &&
-	    read_holes(it) < 0)
+	/* (pax stores the map; the other formats store the holes as zeros,
+	 * given without reading them.) */
+	if (fd >= 0 && maybe_sparse(&it->st) && read_holes(it) < 0)
 		goto nomem;
 	return 0;
 nomem:
