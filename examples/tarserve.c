@@ -5,7 +5,8 @@
  *
  * GET /some/dir answers the tree ROOT/some/dir as a tar archive made while
  * it is sent, compressed with zstd, or as ?format= asks: gz, bz2, xz, zst,
- * lz4 or tar (none), by the library's compressors on every core; in
+ * lz4 or tar (none), by the library's compressors on every core, or zip
+ * (a streamed zip, each file deflated, for those without tar); in
  * chunked transfer encoding: no length is known ahead and no copy of the
  * archive is ever kept.  Memory stays bounded whatever the size of the
  * tree: the archive comes through the library's pull-based tar stream
@@ -49,18 +50,22 @@
 #define QUEUE       (1024 * 1024) /* the tar stream's queue */
 #define TIMEOUT     30            /* seconds a client may stall */
 
-/* ?format=NAME: the archive's suffix, compressor and media type. */
+/* ?format=NAME: the archive's format, compressor, media type and
+ * suffix. */
 static const struct format {
 	const char *name;
-	int compress;
-	const char *type;
+	int format, compress;
+	const char *type, *suffix;
 } formats[] = {
-    {"zst", SK_TAR_ZSTD, "application/zstd"}, /* the default */
-    {"gz", SK_TAR_GZIP, "application/gzip"},
-    {"bz2", SK_TAR_BZIP2, "application/x-bzip2"},
-    {"xz", SK_TAR_XZ, "application/x-xz"},
-    {"lz4", SK_TAR_LZ4, "application/x-lz4"},
-    {"tar", SK_TAR_PLAIN, "application/x-tar"},
+    /* the default */
+    {"zst", SK_TAR_PAX, SK_TAR_ZSTD, "application/zstd", ".tar.zst"},
+    {"gz", SK_TAR_PAX, SK_TAR_GZIP, "application/gzip", ".tar.gz"},
+    {"bz2", SK_TAR_PAX, SK_TAR_BZIP2, "application/x-bzip2", ".tar.bz2"},
+    {"xz", SK_TAR_PAX, SK_TAR_XZ, "application/x-xz", ".tar.xz"},
+    {"lz4", SK_TAR_PAX, SK_TAR_LZ4, "application/x-lz4", ".tar.lz4"},
+    {"tar", SK_TAR_PAX, SK_TAR_PLAIN, "application/x-tar", ".tar"},
+    /* each file deflated by the zip itself */
+    {"zip", SK_TAR_ZIP, SK_TAR_GZIP, "application/zip", ".zip"},
 };
 
 static char root[PATH_MAX];
@@ -213,11 +218,12 @@ serve(int fd, const char *peer)
 		*query++ = '\0';
 		if (*query != '\0' && (f = format_of(query)) == NULL) {
 			respond(fd, 400, "Bad Request",
-			        "format is zst, gz, bz2, xz, lz4 or tar");
+			        "format is zst, gz, bz2, xz, lz4, tar or zip");
 			return;
 		}
 	}
 	memset(&opt, 0, sizeof opt);
+	opt.format = f->format;
 	opt.compress = f->compress;
 	opt.warn = warn_cb;
 	if (target[0] != '/' || percent_decode(target) == -1) {
@@ -270,14 +276,12 @@ serve(int fd, const char *peer)
 	if (name == real)
 		name = ".";
 
-	n = snprintf(
-	    head, sizeof head,
-	    "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-	    "Content-Disposition: attachment; filename=\"%s.tar%s%s\"\r\n"
-	    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-	    f->type, strcmp(name, ".") == 0 ? "root" : name,
-	    f->compress == SK_TAR_PLAIN ? "" : ".",
-	    f->compress == SK_TAR_PLAIN ? "" : f->name);
+	n = snprintf(head, sizeof head,
+	             "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+	             "Content-Disposition: attachment; filename=\"%s%s\"\r\n"
+	             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+	             f->type, strcmp(name, ".") == 0 ? "root" : name,
+	             f->suffix);
 	if (send_all(fd, head, (size_t)n) == -1 || head_only)
 		return;
 

@@ -1,6 +1,6 @@
 # fish completion for tarstream(1)
 complete -c tarstream -s f -l file -r -F -d 'Write the archive to FILE'
-complete -c tarstream -l format -x -a 'pax ustar gnu' -d 'Archive format'
+complete -c tarstream -l format -x -a 'pax ustar gnu zip' -d 'Archive format'
 complete -c tarstream -s z -l gzip -d 'Compress with gzip'
 complete -c tarstream -s j -l bzip2 -d 'Compress with bzip2'
 complete -c tarstream -s J -l xz -d 'Compress with xz'

@@ -52,7 +52,7 @@ setup_file() {
 }
 
 @test "tarstream rejects bad options and a missing PATH with status 2" {
-	for args in "" --bogus "--format=zip" "--compress=lzip" "--level=0" \
+	for args in "" --bogus "--format=rar" "--compress=lzip" "--level=0" \
 	    "--level=x" "--sort=size" "-b 0" "--mtime=2020-02-30" \
 	    "--owner=no-such-user-here" "--threads=-1" "-z --zstd" "-z -j" \
 	    "--owner=4294967296" "--owner=99999999999999999999" \

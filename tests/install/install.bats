@@ -173,7 +173,7 @@ stop() {
 	wait "$SPID" 2>/dev/null || true
 }
 
-@test "example tarserve: a directory as .tar.zst, .tar.gz, .tar.bz2, .tar.xz, .tar.lz4 and .tar over HTTP, extracted and compared" {
+@test "example tarserve: a directory as .tar.zst, .tar.gz, .tar.bz2, .tar.xz, .tar.lz4, .tar and .zip over HTTP, extracted and compared" {
 	mkdir -p "$T/root/some/dir/sub" "$T/x" "$T/y"
 	head -c 3000000 /dev/urandom >"$T/root/some/dir/blob"
 	echo text >"$T/root/some/dir/sub/f"
@@ -204,6 +204,16 @@ stop() {
 		fi
 		diff -r "$T/root/some/dir" "$T/y/dir"
 	done
+	# A zip for those without tar: read by unzip, named and typed as one.
+	rm -rf "$T/y" && mkdir "$T/y"
+	curl -sS -D "$T/headers" -o "$T/dl.zip" "$URL/some/dir?format=zip"
+	grep -qi '^content-type: application/zip' "$T/headers"
+	grep -qi 'filename="dir.zip"' "$T/headers"
+	unzip -tq "$T/dl.zip"
+	# (unzip names UTF-8 entries in the locale's character set)
+	(cd "$T/y" && LC_ALL=C.UTF-8 unzip -q "$T/dl.zip")
+	diff -r "$T/root/some/dir" "$T/y/dir"
+	[ "$(readlink "$T/y/dir/link")" = sub/f ]
 	stop
 }
 

@@ -217,6 +217,146 @@ every_format_and_compressor_reads_back_exactly(void)
 	}
 }
 
+/* A zip holds files, directories and links: the hard link comes back as
+ * a second copy of its file, the FIFO is left out with a notice. */
+static void
+zip_reads_back_exactly_deflated_and_stored(void)
+{
+	static const int comps[] = {SK_TAR_GZIP, SK_TAR_PLAIN};
+	static const int levels[] = {0, 1, 9};
+
+	for (size_t c = 0; c < 2; c++) {
+		for (size_t l = 0; l < (c == 0 ? 3u : 1u); l++) {
+			struct sk_tar_options o = {.format = SK_TAR_ZIP,
+			                           .compress = comps[c],
+			                           .level = levels[l],
+			                           .warn = on_warn};
+			int fd = tmpfd(), before = warnings;
+			sk_tar *t = sk_tar_open(fd, &o);
+			struct seen s;
+			char magic[4] = {0};
+			CHECK(t != NULL);
+			CHECK_EQ(sk_tar_add(t, tree), 0);
+			CHECK_EQ(sk_tar_close(t, NULL), 0);
+			CHECK(pread(fd, magic, 4, 0) == 4);
+			CHECK(memcmp(magic, "PK\3\4", 4) == 0);
+			lseek(fd, 0, SEEK_SET);
+			check_archive(fd, &s);
+			CHECK_EQ(s.dirs, 5);
+			CHECK_EQ(s.files, 12);
+			CHECK_EQ(s.hardlinks, 0);
+			CHECK_EQ(s.links, 1);
+			CHECK_EQ(s.fifos, 0);
+			CHECK_EQ(s.content_bad, 0);
+			CHECK_EQ(s.content_ok, 12);
+			CHECK_EQ(s.bad_names, 0);
+			/* The leading "/" removed, the FIFO left out. */
+			CHECK_EQ(warnings - before, 2);
+			close(fd);
+		}
+	}
+}
+
+/* Flags of the local header whose name is at the end of the zip's bytes
+ * p[0..n): bit 3 (data descriptor), bit 11 (UTF-8 name); -1 if absent. */
+static int
+zip_flags(const unsigned char *p, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i + 30 + len <= n; i++)
+		if (memcmp(p + i, "PK\3\4", 4) == 0 &&
+		    (size_t)(p[i + 26] | p[i + 27] << 8) == len &&
+		    memcmp(p + i + 30, name, len) == 0)
+			return p[i + 6] | p[i + 7] << 8;
+	return -1;
+}
+
+/* The zip of "names" (relative to the working directory) in memory. */
+static char *
+zip_of(const struct sk_tar_options *o, size_t *len)
+{
+	const char *paths[] = {"names"};
+	sk_stream *s = sk_tar_stream_open(paths, 1, o, 4096);
+	char *out = NULL;
+	int64_t n = sk_slurp(s, 1 << 20, &out);
+
+	CHECK(n > 0);
+	sk_close(s);
+	*len = n > 0 ? (size_t)n : 0;
+	return out;
+}
+
+static void
+zip_flags_names_and_refuses_what_it_cannot_hold(void)
+{
+	char dir[512], path[600];
+	struct sk_tar_options o = {
+	    .format = SK_TAR_ZIP, .compress = SK_TAR_GZIP, .warn = on_warn};
+	size_t len;
+	char *z;
+	int before = warnings;
+
+	snprintf(dir, sizeof dir, "%s/names", top);
+	CHECK(mkdir(dir, 0755) == 0);
+	snprintf(path, sizeof path, "%s/caf\xc3\xa9", dir);
+	t_put_pattern(path, 10, 1);
+	snprintf(path, sizeof path, "%s/bad\xff", dir);
+	t_put_pattern(path, 10, 2);
+	snprintf(path, sizeof path, "%s/ascii", dir);
+	t_put_pattern(path, 10, 3);
+	CHECK(chdir(top) == 0);
+	z = zip_of(&o, &len);
+	CHECK(z != NULL);
+	/* Even in the C locale: the flag says what the bytes are. */
+	CHECK(setlocale(LC_ALL, "C") != NULL);
+	{
+		char *z2;
+		size_t len2;
+		z2 = zip_of(&o, &len2);
+		CHECK(z2 && len2 == len && memcmp(z, z2, len) == 0);
+		free(z2);
+	}
+	CHECK(setlocale(LC_ALL, "C.UTF-8") != NULL);
+	CHECK_EQ(zip_flags((unsigned char *)z, len, "names/caf\xc3\xa9"),
+	         0x808);
+	CHECK_EQ(zip_flags((unsigned char *)z, len, "names/bad\xff"), 0x8);
+	CHECK_EQ(zip_flags((unsigned char *)z, len, "names/ascii"), 0x8);
+	CHECK_EQ(warnings - before, 2 * 1); /* bad\xff, once a run */
+	free(z);
+	/* What a zip cannot be asked for. */
+	{
+		struct sk_tar_options bad[] = {
+		    {.format = SK_TAR_ZIP, .compress = SK_TAR_XZ},
+		    {.format = SK_TAR_ZIP, .compress = SK_TAR_ZSTD},
+		    {.format = SK_TAR_ZIP,
+		     .compress = SK_TAR_GZIP,
+		     .level = 10},
+		    {.format = SK_TAR_ZIP,
+		     .compress = SK_TAR_GZIP,
+		     .level = -1},
+		    {.format = SK_TAR_ZIP,
+		     .compress = SK_TAR_PLAIN,
+		     .level = 3},
+		    {.format = SK_TAR_ZIP,
+		     .compress = SK_TAR_GZIP,
+		     .blocking = 20},
+		    {.format = SK_TAR_ZIP,
+		     .compress = SK_TAR_GZIP,
+		     .xattrs = 1},
+		    {.format = SK_TAR_ZIP, .compress = SK_TAR_GZIP, .acls = 1},
+		    {.format = SK_TAR_ZIP + 1},
+		};
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			int fd = tmpfd();
+			errno = 0;
+			CHECK(sk_tar_open(fd, &bad[i]) == NULL);
+			CHECK_EQ(errno, EINVAL);
+			close(fd);
+		}
+	}
+}
+
 static void
 names_are_relative_without_dotdot(void)
 {
@@ -385,7 +525,8 @@ static void
 sparse_files_are_stored_sparse_and_read_back_whole(void)
 {
 	char path[512];
-	static const int formats[] = {SK_TAR_PAX, SK_TAR_GNU, SK_TAR_USTAR};
+	static const int formats[] = {SK_TAR_PAX, SK_TAR_GNU, SK_TAR_USTAR,
+	                              SK_TAR_ZIP};
 	unsigned char *head = t_pattern(4096, 30), *tail = t_pattern(4096, 31);
 	int fd;
 
@@ -394,18 +535,22 @@ sparse_files_are_stored_sparse_and_read_back_whole(void)
 	sk_write_all(fd, head, 4096);
 	CHECK(pwrite(fd, tail, 4096, (64 << 20) - 4096) == 4096);
 	close(fd);
-	for (size_t f = 0; f < 3; f++) {
+	for (size_t f = 0; f < 4; f++) {
 		struct sk_tar_options o = {.format = formats[f]};
 		int out = tmpfd();
-		off_t size = archive_one(path, &o, out);
+		off_t size;
+		if (formats[f] == SK_TAR_ZIP)
+			o.compress = SK_TAR_GZIP;
+		size = archive_one(path, &o, out);
 		struct archive *a = archive_read_new();
 		struct archive_entry *e;
 		char *buf = malloc(1 << 20);
 		int64_t total = 0, bad = 0;
 		ssize_t r;
-		/* pax stores holes as holes; libarchive's ustar and GNU
-		 * writers have no sparse entries: the holes go in as zeros. */
-		if (formats[f] == SK_TAR_PAX)
+		/* pax stores holes as holes; ustar and GNU have no sparse
+		 * entries here: the holes go in as zeros (zip deflates them
+		 * to next to nothing). */
+		if (formats[f] == SK_TAR_PAX || formats[f] == SK_TAR_ZIP)
 			CHECK(size < (1 << 20));
 		else
 			CHECK(size > (64 << 20));
@@ -541,6 +686,8 @@ the_scratch_tree_is_removed(void)
 
 T_SUITE(a_tree_with_every_kind_of_entry_is_made, the_scratch_tree_is_removed,
         T(every_format_and_compressor_reads_back_exactly),
+        T(zip_reads_back_exactly_deflated_and_stored),
+        T(zip_flags_names_and_refuses_what_it_cannot_hold),
         T(names_are_relative_without_dotdot),
         T(excludes_prune_subtrees_and_vcs),
         T(reproducible_archives_are_identical_compressed_too),
