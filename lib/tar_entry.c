@@ -392,6 +392,8 @@ sk__tar_write_item(sk_tar *t, struct tar_item *it)
 		return -1;
 	}
 	fields(t, it, &h);
+	if (t->zip)
+		h.uname = h.gname = NULL; /* a zip holds ids only */
 	if (h.type == '2' && t->opt.transform &&
 	    sk__tar_xform_link(t, h.link, SK_XFORM_SYMLINK, &h.link) < 0) {
 		t->err = ENOMEM;
