@@ -724,7 +724,8 @@ typedef struct sk_tar sk_tar;
  * (compress SK_TAR_GZIP, level 1-9, 0 for 6) or stored (SK_TAR_PLAIN,
  * level 0); sizes and CRC in data descriptors after the data; zip64
  * where an entry or the archive passes 4 GiB; names flagged UTF-8 when
- * they are, stored as their bytes with a notice when not.  Zip has no
+ * they are, stored as their bytes with a notice when not; times
+ * clamped to 1980-2038 with a notice.  Zip has no
  * hard links (each name stores the file), devices or FIFOs (left out
  * with a notice), sparse files (holes stored as zeros, never read),
  * owner names, attributes or ACLs (xattrs and acls are EINVAL), records

@@ -28,6 +28,10 @@
 
 #include "tar_impl.h"
 
+/* The times a zip holds without doubt (see sk__tar_zip_head). */
+#define ZIP_MTIME_MIN 315532800  /* 1980-01-01 00:00:00 UTC */
+#define ZIP_MTIME_MAX 2147483647 /* 2038-01-19 03:14:07 UTC */
+
 struct tar_zip {
 	struct archive *a;
 	struct archive_entry *e;
@@ -110,8 +114,8 @@ sk__tar_zip_head(sk_tar *t, const struct tar_head *h, const char *path)
 	struct tar_zip *z = t->zip;
 	struct archive_entry *e = z->e;
 	locale_t was = (locale_t)0, use;
-	int utf8 =
-	    sk__tar_utf8(h->name) && (h->link == NULL || sk__tar_utf8(h->link));
+	int utf8 = sk__tar_utf8(h->name); /* the flag is the name's alone */
+	int64_t mtime = h->mtime;
 	int r;
 
 	switch (h->type) {
@@ -136,7 +140,19 @@ sk__tar_zip_head(sk_tar *t, const struct tar_head *h, const char *path)
 	archive_entry_set_perm(e, h->mode & 07777);
 	archive_entry_set_uid(e, h->uid);
 	archive_entry_set_gid(e, h->gid);
-	archive_entry_set_mtime(e, h->mtime, 0);
+	/* DOS times start in 1980; the 'UT' field is 32 bits, read as
+	 * signed by some and unsigned by others: what both agree on. */
+	if (mtime < ZIP_MTIME_MIN || mtime > ZIP_MTIME_MAX) {
+		mtime = mtime < ZIP_MTIME_MIN ? ZIP_MTIME_MIN : ZIP_MTIME_MAX;
+		sk__tar_warn(t, path, 0,
+		             mtime == ZIP_MTIME_MIN
+		                 ? "modification time before 1980; stored as "
+		                   "1980-01-01"
+		                 : "modification time after 2038; stored as "
+		                   "2038-01-19",
+		             SK__TAR_INFO);
+	}
+	archive_entry_set_mtime(e, mtime, 0);
 	if (h->type == '2')
 		archive_entry_copy_symlink(e, h->link);
 	archive_entry_set_size(e, h->type == '0' ? h->size : 0);

@@ -135,6 +135,43 @@ for i in zipfile.ZipFile(sys.argv[1]).infolist():
 	cmp "$T/t/s/bad"$'\xff' "$T/x/s/bad"$'\xff'
 }
 
+@test "a link's target that is not UTF-8 leaves its name's UTF-8 flag alone" {
+	mkdir -p "$T/t/s"
+	ln -s $'t\xff' "$T/t/s/café"
+	run --separate-stderr tarstream --format=zip -f "$T/a.zip" -C "$T/t" s
+	assert_success
+	assert_equal "$stderr" ""
+	run py -c 'import sys, zipfile
+for i in zipfile.ZipFile(sys.argv[1]).infolist():
+    print(i.filename, hex(i.flag_bits))' "$T/a.zip"
+	assert_line "s/café 0x800"
+	run bsdtar -tvf "$T/a.zip"
+	assert_line --partial 's/café -> t\377'
+}
+
+# Zip's DOS times start in 1980 and its 'UT' field has 32 bits that some
+# read as signed: a time outside 1980-2038 would come back as another
+# date, so it is clamped, with a notice (ustar refuses such a file).
+@test "a time a zip cannot hold is clamped to 1980 or 2038, with a notice" {
+	mkdir -p "$T/t/s"
+	echo old >"$T/t/s/old" && touch -d 1975-06-01 "$T/t/s/old"
+	echo new >"$T/t/s/new" && touch -d 2300-01-01 "$T/t/s/new"
+	echo ok >"$T/t/s/ok" && touch -d '2020-01-01 12:00 UTC' "$T/t/s/ok"
+	run --separate-stderr tarstream --format=zip --sort=name -f "$T/a.zip" -C "$T/t" s
+	assert_success
+	assert_equal "$stderr" "tarstream: s/new: modification time after 2038; stored as 2038-01-19
+tarstream: s/old: modification time before 1980; stored as 1980-01-01"
+	run py -c 'import struct, sys, zipfile
+for i in zipfile.ZipFile(sys.argv[1]).infolist():
+    x = i.extra
+    while x:
+        k, n = struct.unpack("<HH", x[:4])
+        if k == 0x5455 and not i.is_dir():
+            print(i.filename, struct.unpack("<I", x[5:9])[0])
+        x = x[4 + n:]' "$T/a.zip"
+	assert_output $'s/new 2147483647\ns/ok 1577880000\ns/old 315532800'
+}
+
 # The 5 GiB are a hole: nothing is read from disk, and the zip (deflated
 # zeros) is some 23 MB.  Each reader inflates the 5 GiB (unzip -t takes
 # 20 s of CPU): they run side by side.

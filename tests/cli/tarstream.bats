@@ -40,7 +40,7 @@ with tarfile.open(sys.argv[1]) as t:
 }
 
 setup_file() {
-	export C_ALL=C.UTF-8
+	export LC_ALL=C.UTF-8
 }
 
 @test "tarstream --help and --version go to stdout and exit 0" {
