@@ -38,6 +38,7 @@ struct tar_zip {
 	locale_t utf8, plain; /* (locale_t)0 when not available */
 	int in_entry;         /* a header written, its data not finished */
 	int abandoned;        /* being freed unfinished: write nothing more */
+	int said_mtime;       /* the clamped --mtime was said */
 };
 
 /* libarchive's output: the gathered stream, as a tar's would be. */
@@ -143,14 +144,19 @@ sk__tar_zip_head(sk_tar *t, const struct tar_head *h, const char *path)
 	/* DOS times start in 1980; the 'UT' field is 32 bits, read as
 	 * signed by some and unsigned by others: what both agree on. */
 	if (mtime < ZIP_MTIME_MIN || mtime > ZIP_MTIME_MAX) {
+		/* A time the options gave (--mtime=@0) is said once. */
+		int given = t->opt.mtime_mode && mtime == t->opt.mtime;
 		mtime = mtime < ZIP_MTIME_MIN ? ZIP_MTIME_MIN : ZIP_MTIME_MAX;
-		sk__tar_warn(t, path, 0,
-		             mtime == ZIP_MTIME_MIN
-		                 ? "modification time before 1980; stored as "
-		                   "1980-01-01"
-		                 : "modification time after 2038; stored as "
-		                   "2038-01-19",
-		             SK__TAR_INFO);
+		if (!given || !z->said_mtime)
+			sk__tar_warn(
+			    t, given ? NULL : path, 0,
+			    mtime == ZIP_MTIME_MIN
+			        ? "modification time before 1980; stored as "
+			          "1980-01-01"
+			        : "modification time after 2038; stored as "
+			          "2038-01-19",
+			    SK__TAR_INFO);
+		z->said_mtime |= given;
 	}
 	archive_entry_set_mtime(e, mtime, 0);
 	if (h->type == '2')

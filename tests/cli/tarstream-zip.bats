@@ -170,6 +170,10 @@ for i in zipfile.ZipFile(sys.argv[1]).infolist():
             print(i.filename, struct.unpack("<I", x[5:9])[0])
         x = x[4 + n:]' "$T/a.zip"
 	assert_output $'s/new 2147483647\ns/ok 1577880000\ns/old 315532800'
+	# A time the options give is said once, not for every entry.
+	run --separate-stderr tarstream --format=zip --mtime=@0 -f "$T/b.zip" -C "$T/t" s
+	assert_success
+	assert_equal "$stderr" "tarstream: modification time before 1980; stored as 1980-01-01"
 }
 
 # The 5 GiB are a hole: nothing is read from disk, and the zip (deflated
