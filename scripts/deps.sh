@@ -13,7 +13,7 @@ pkgs=
 for g in $groups; do
 	case $g in
 	build) pkgs="$pkgs gcc make pkg-config libarchive-dev libzstd-dev liblzma-dev libdeflate-dev zlib1g-dev libbz2-dev liblz4-dev libssl-dev" ;;
-	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools moreutils pv mbuffer lz4 pigz" ;;
+	test) pkgs="$pkgs bats bats-assert bats-support mandoc man-db python3 time procps zsh fish unzip zip sqlite3 acl curl bash-completion zstd strace bzip2 xz-utils libarchive-tools moreutils pv mbuffer lz4 pigz parallel" ;;
 	bench) pkgs="$pkgs moreutils pv mbuffer libarchive-tools zstd xz-utils time bc gnuplot-nox pigz pbzip2 lbzip2 lz4 bzip2 liburing-dev" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	deb) pkgs="$pkgs build-essential dpkg-dev debhelper fakeroot lintian" ;;

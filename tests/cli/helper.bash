@@ -34,3 +34,23 @@ peak_rss_kib() {
 	cat "$T/.peak" >&3
 	return $st
 }
+
+# wait_handled PID SIG...: waits (up to 30 s) until PID catches or blocks
+# each SIG (a handler, or a signalfd), so that a signal sent next meets the
+# program's own handling and not the default action of a process still
+# starting: a fixed sleep is not enough on a loaded machine, under ASan, or
+# with test files running side by side.
+wait_handled() {
+	local pid=$1 mask=0 s i cgt blk
+	shift
+	for s in "$@"; do mask=$((mask | 1 << ($(kill -l "$s") - 1))); done
+	for i in $(seq 300); do
+		cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+		blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+		[ -n "$cgt" ] || { echo "process $pid is gone"; return 1; }
+		[ $(((0x$cgt | 0x$blk) & mask)) -ne "$mask" ] || return 0
+		sleep 0.1
+	done
+	echo "process $pid does not handle $* after 30 s"
+	return 1
+}

@@ -39,7 +39,8 @@ load tty
 }
 
 @test "a line printed above the progress line leaves it below (SIGUSR1)" {
-	on_tty 100 24 -- 'pump -i 0.2 -L 1M -S -s 1500K /dev/zero >/dev/null & p=$!; sleep 0.7; kill -USR1 $p; wait $p'
+	export -f wait_handled
+	on_tty 100 24 -- 'pump -i 0.2 -L 1M -S -s 1500K /dev/zero >/dev/null & p=$!; wait_handled $p USR1 >/dev/null; sleep 0.7; kill -USR1 $p; wait $p'
 	screen >"$T/screen"
 	# The line SIGUSR1 printed, then the progress line, on its own.
 	assert_equal "$(wc -l <"$T/screen")" 2

@@ -178,7 +178,10 @@ PY
 	feeder=$!
 	pump <"$T/fifo" >"$T/out" 2>"$T/err" &
 	pid=$!
+	wait_handled "$pid" INT
 	sleep 0.8
+	# Mid-run: some bytes out (however slow the start), not all of them.
+	for _ in $(seq 100); do [ -s "$T/out" ] && break; sleep 0.1; done
 	kill -INT "$pid"
 	st=0
 	wait "$pid" || st=$?
@@ -195,6 +198,7 @@ PY
 	(for i in $(seq 40); do head -c 50K /dev/zero; sleep 0.05; done) >"$T/fifo" &
 	pump <"$T/fifo" >"$T/out" 2>"$T/err" &
 	pid=$!
+	wait_handled "$pid" USR1 USR2
 	sleep 0.5
 	kill -USR1 "$pid"
 	kill -USR2 "$pid" # pause
@@ -250,6 +254,7 @@ Try 'pump --help' for more information."
 	for sig in TERM INT; do
 		pump -o "$T/nf" "$T/in" 2>"$T/err" &
 		pid=$!
+		wait_handled "$pid" "$sig"
 		sleep 0.3
 		kill -"$sig" "$pid"
 		st=0
@@ -322,7 +327,8 @@ Try 'pump --help' for more information."
 	gen "$T/in" 200000
 	(sleep 1; cat "$T/in") | pump -P "$T/pid" >"$T/out" &
 	pid=$!
-	sleep 0.5
+	# The input comes after a second: the pid file is there meanwhile.
+	for _ in $(seq 100); do [ -s "$T/pid" ] && break; sleep 0.05; done
 	read -r p <"$T/pid"
 	assert_equal "$(cat "/proc/$p/comm")" pump
 	wait "$pid"

@@ -220,6 +220,7 @@ load helper
 	assert_success
 	assert_output --regexp "^<a b><it's><\\\$HOME><.*/spoolbuf\.[A-Za-z0-9]+/my file\.txt><-x><--><-a>$"
 	# Options come before -x; all after COMMAND is COMMAND's.
+	cd "$T"
 	run bash -c "echo hi | spoolbuf -x echo -m 1 -o x {}"
 	assert_success
 	assert_output "-m 1 -o x /dev/fd/3"
