@@ -250,7 +250,6 @@ sk_tar_length(const sk_tar *t)
 
 	if (t->zip)
 		return t->pos; /* the central directory comes at the end */
-
 	return rec ? n + (rec - n % rec) % rec : n;
 }
 

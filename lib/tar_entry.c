@@ -277,37 +277,22 @@ static int
 write_body(sk_tar *t, struct tar_item *it, const char *path,
            const struct tar_head *h)
 {
-	if (h->sparse) {
+	if (h->sparse || (it->m.nsparse > 0 && it->fd >= 0)) {
+		/* The data parts read, the holes never: pax stores its map
+		 * and no holes, the other formats store them as zeros.  The
+		 * map ends at the file's size.  (The holes count in the
+		 * manifest's digest, as zeros.) */
 		int64_t at = 0;
-		if (sk__tar_out(t, t->mbuf.data, t->mbuf.len) < 0)
+		if (h->sparse && sk__tar_out(t, t->mbuf.data, t->mbuf.len) < 0)
 			return -1;
-		/* (The holes count in the manifest's digest, as zeros.) */
 		for (size_t i = 0; i < it->m.nsparse; i++) {
 			int64_t off = it->m.sparse[2 * i];
-			if (sk__tar_body_zeros(t, off - at, 0) < 0 ||
+			if (sk__tar_body_zeros(t, off - at, !h->sparse) < 0 ||
 			    stream_part(t, it, path, off,
 			                it->m.sparse[2 * i + 1]) < 0)
 				return -1;
 			at = off + it->m.sparse[2 * i + 1];
 		}
-	} else if (it->m.nsparse > 0 && it->fd >= 0) {
-		/* A format without holes: the data parts read, the holes
-		 * given as zeros (not read: a 5 GiB hole costs no reads). */
-		int64_t at = 0;
-		for (size_t i = 0; i < it->m.nsparse; i++) {
-			int64_t off = it->m.sparse[2 * i];
-			int64_t len = it->m.sparse[2 * i + 1];
-			if (off > h->size)
-				break;
-			if (len > h->size - off)
-				len = h->size - off;
-			if (sk__tar_body_zeros(t, off - at, 1) < 0 ||
-			    stream_part(t, it, path, off, len) < 0)
-				return -1;
-			at = off + len;
-		}
-		if (sk__tar_body_zeros(t, h->size - at, 1) < 0)
-			return -1;
 	} else if (it->data) {
 		if (sk__tar_body(t, it->data, it->len) < 0)
 			return -1;
