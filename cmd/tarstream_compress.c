@@ -63,46 +63,46 @@ ts_compress_level(const char *text)
 	level_text = text;
 }
 
+/* The level asked for, or a usage error naming what's range lo-hi. */
+static int
+level_in(int lo, int hi, const char *what)
+{
+	long v;
+
+	if (number_in(level_text, -99999, 99999, &v) < 0)
+		usage_error("invalid --level '%s': a number from %d to %d "
+		            "for %s",
+		            level_text, lo, hi, what);
+	if (v < lo || v > hi)
+		usage_error("--level %s is out of %s's range %d-%d", level_text,
+		            what, lo, hi);
+	return (int)v;
+}
+
 /* The level asked for m, or a usage error naming m's range. */
 static int
 level_of(int m)
 {
 	int lo, hi;
-	long v;
 
 	sk_compress_levels(m, &lo, &hi, NULL);
-	if (number_in(level_text, -99999, 99999, &v) < 0)
-		usage_error("invalid --level '%s': a number from %d to %d "
-		            "for %s",
-		            level_text, lo, hi, sk_compress_name(m));
-	if (v < lo || v > hi)
-		usage_error("--level %s is out of %s's range %d-%d", level_text,
-		            sk_compress_name(m), lo, hi);
-	return (int)v;
+	return level_in(lo, hi, sk_compress_name(m));
 }
 
 /* A zip's files: deflated at the level asked, stored at --level 0. */
 static void
 settle_zip(struct sk_tar_options *opt)
 {
-	long v = -1;
+	int v;
 
 	if (method >= 0)
 		usage_error("--format=zip compresses each file itself "
 		            "(deflate, or --level 0 to store them): no -z, -j, "
 		            "-J, --zstd, --lz4 or --compress");
-	if (level_text) {
-		if (number_in(level_text, -99999, 99999, &v) < 0)
-			usage_error("invalid --level '%s': a number from 0 "
-			            "(store) to 9 for zip",
-			            level_text);
-		if (v < 0 || v > 9)
-			usage_error("--level %s is out of zip's range 0-9",
-			            level_text);
-	}
+	v = level_text ? level_in(0, 9, "zip") : -1;
 	opt->format = SK_TAR_ZIP;
 	opt->compress = v == 0 ? SK_TAR_PLAIN : SK_TAR_GZIP;
-	opt->level = v > 0 ? (int)v : 0;
+	opt->level = v > 0 ? v : 0;
 }
 
 /* Whether file's name ends in .zip (as bsdtar -a, any case). */
