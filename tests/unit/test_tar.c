@@ -175,6 +175,38 @@ tmpfd(void)
 	return fd;
 }
 
+/* The tree archived with o into a scratch file and read back into *s;
+ * the file's descriptor, for the caller to look at more and close. */
+static int
+tree_read_back(const struct sk_tar_options *o, struct seen *s)
+{
+	int fd = tmpfd();
+	sk_tar *t = sk_tar_open(fd, o);
+
+	CHECK(t != NULL);
+	CHECK_EQ(sk_tar_add(t, tree), 0);
+	CHECK_EQ(sk_tar_close(t, NULL), 0);
+	lseek(fd, 0, SEEK_SET);
+	check_archive(fd, s);
+	return fd;
+}
+
+/* The whole archive of path, made as a stream, read into memory. */
+static char *
+path_bytes(const char *path, const struct sk_tar_options *o, size_t *len)
+{
+	const char *paths[] = {path};
+	sk_stream *s = sk_tar_stream_open(paths, 1, o, 4096);
+	char *out = NULL;
+	int64_t n = sk_slurp(s, 64 << 20, &out);
+
+	CHECK(n > 0);
+	CHECK_EQ(sk_error(s), 0);
+	sk_close(s);
+	*len = n > 0 ? (size_t)n : 0;
+	return out;
+}
+
 static void
 a_tree_with_every_kind_of_entry_is_made(void)
 {
@@ -194,14 +226,8 @@ every_format_and_compressor_reads_back_exactly(void)
 			struct sk_tar_options o = {.format = formats[f],
 			                           .compress = comps[c],
 			                           .warn = on_warn};
-			int fd = tmpfd();
-			sk_tar *t = sk_tar_open(fd, &o);
 			struct seen s;
-			CHECK(t != NULL);
-			CHECK_EQ(sk_tar_add(t, tree), 0);
-			CHECK_EQ(sk_tar_close(t, NULL), 0);
-			lseek(fd, 0, SEEK_SET);
-			check_archive(fd, &s);
+			int fd = tree_read_back(&o, &s);
 			/* src, sub, sub/deeper, empty, .git: 5 dirs; 7 + x.o +
 			 * spaces + café + .git/config: 11 files; 1 hardlink. */
 			CHECK_EQ(s.dirs, 5);
@@ -231,17 +257,12 @@ zip_reads_back_exactly_deflated_and_stored(void)
 			                           .compress = comps[c],
 			                           .level = levels[l],
 			                           .warn = on_warn};
-			int fd = tmpfd(), before = warnings;
-			sk_tar *t = sk_tar_open(fd, &o);
+			int before = warnings, fd;
 			struct seen s;
 			char magic[4] = {0};
-			CHECK(t != NULL);
-			CHECK_EQ(sk_tar_add(t, tree), 0);
-			CHECK_EQ(sk_tar_close(t, NULL), 0);
+			fd = tree_read_back(&o, &s);
 			CHECK(pread(fd, magic, 4, 0) == 4);
 			CHECK(memcmp(magic, "PK\3\4", 4) == 0);
-			lseek(fd, 0, SEEK_SET);
-			check_archive(fd, &s);
 			CHECK_EQ(s.dirs, 5);
 			CHECK_EQ(s.files, 12);
 			CHECK_EQ(s.hardlinks, 0);
@@ -272,21 +293,6 @@ zip_flags(const unsigned char *p, size_t n, const char *name)
 	return -1;
 }
 
-/* The zip of "names" (relative to the working directory) in memory. */
-static char *
-zip_of(const struct sk_tar_options *o, size_t *len)
-{
-	const char *paths[] = {"names"};
-	sk_stream *s = sk_tar_stream_open(paths, 1, o, 4096);
-	char *out = NULL;
-	int64_t n = sk_slurp(s, 1 << 20, &out);
-
-	CHECK(n > 0);
-	sk_close(s);
-	*len = n > 0 ? (size_t)n : 0;
-	return out;
-}
-
 static void
 zip_flags_names_and_refuses_what_it_cannot_hold(void)
 {
@@ -306,14 +312,14 @@ zip_flags_names_and_refuses_what_it_cannot_hold(void)
 	snprintf(path, sizeof path, "%s/ascii", dir);
 	t_put_pattern(path, 10, 3);
 	CHECK(chdir(top) == 0);
-	z = zip_of(&o, &len);
+	z = path_bytes("names", &o, &len);
 	CHECK(z != NULL);
 	/* Even in the C locale: the flag says what the bytes are. */
 	CHECK(setlocale(LC_ALL, "C") != NULL);
 	{
 		char *z2;
 		size_t len2;
-		z2 = zip_of(&o, &len2);
+		z2 = path_bytes("names", &o, &len2);
 		CHECK(z2 && len2 == len && memcmp(z, z2, len) == 0);
 		free(z2);
 	}
@@ -405,22 +411,6 @@ excludes_prune_subtrees_and_vcs(void)
 	sk_exclude_free(x);
 }
 
-/* The whole archive, read into memory. */
-static char *
-archive_bytes(const struct sk_tar_options *o, size_t *len)
-{
-	const char *paths[] = {tree};
-	sk_stream *s = sk_tar_stream_open(paths, 1, o, 4096);
-	char *out = NULL;
-	int64_t n = sk_slurp(s, 64 << 20, &out);
-
-	CHECK(n > 0);
-	CHECK_EQ(sk_error(s), 0);
-	sk_close(s);
-	*len = (size_t)n;
-	return out;
-}
-
 static void
 reproducible_archives_are_identical_compressed_too(void)
 {
@@ -434,12 +424,12 @@ reproducible_archives_are_identical_compressed_too(void)
 		                           .compress = comps[c],
 		                           .threads = 1};
 		size_t la, lb;
-		char *a = archive_bytes(&o, &la);
+		char *a = path_bytes(tree, &o, &la);
 		/* Touch a file: its mtime is clamped, the bytes stay. */
 		char path[512];
 		snprintf(path, sizeof path, "%s/name with spaces", tree);
 		utimensat(AT_FDCWD, path, NULL, 0);
-		char *b = archive_bytes(&o, &lb);
+		char *b = path_bytes(tree, &o, &lb);
 		CHECK_EQ(la, lb);
 		CHECK(la == lb && memcmp(a, b, la) == 0);
 		free(a);
@@ -452,7 +442,7 @@ stream_gives_the_same_archive_as_the_descriptor(void)
 {
 	struct sk_tar_options o = {.sort = 1, .compress = SK_TAR_ZSTD};
 	size_t n;
-	char *bytes = archive_bytes(&o, &n);
+	char *bytes = path_bytes(tree, &o, &n);
 	int fd = t_tmpfile_with(bytes, n);
 	struct seen s;
 
