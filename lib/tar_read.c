@@ -364,6 +364,7 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 	int nofollow = follow ? 0 : O_NOFOLLOW;
 	int known = it->dtype != DT_UNKNOWN && it->st.st_mode != 0;
 	struct stat fst;
+	int swaps = 0;
 
 	it->fd = -1;
 	/* readdir said a regular file: open it and stat the descriptor,
@@ -395,6 +396,7 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 			known = 0;
 		}
 	}
+again:
 	if (!known && fstatat(dfd, it->name, &it->st,
 	                      follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		skip_item(it, errno, "cannot stat; skipped", SK__TAR_VANISHED);
@@ -425,10 +427,28 @@ sk__tar_prepare(sk_tar *t, struct tar_item *it, struct archive **disk,
 		it->fd = openat(dfd, it->name,
 		                O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 		                    nofollow);
-		if (it->fd < 0) {
-			if (!defer(it, can_defer))
+		if (it->fd < 0 && defer(it, can_defer))
+			return;
+		if (it->fd < 0 && (errno == ELOOP || errno == ENOENT)) {
+			/* Swapped for a link, or gone, since the stat: look
+			 * again, a few times; a name that keeps changing is
+			 * a change (status 1), not an unreadable file. */
+			if (++swaps < 3) {
+				known = 0;
+				goto again;
+			}
+			if (errno == ENOENT)
 				skip_item(it, errno, "cannot open; skipped",
-				          SK__TAR_SKIPPED);
+				          SK__TAR_VANISHED);
+			else
+				skip_item(it, 0,
+				          "changed type while read; skipped",
+				          SK__TAR_CHANGED);
+			return;
+		}
+		if (it->fd < 0) {
+			skip_item(it, errno, "cannot open; skipped",
+			          SK__TAR_SKIPPED);
 			return;
 		}
 		if (fstat(it->fd, &fst) < 0 || !same_file(&fst, &it->st)) {

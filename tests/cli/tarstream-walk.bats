@@ -120,6 +120,35 @@ check_run() {
 	done
 }
 
+@test "a file that turns into a link or goes between its stat and its open: looked at again, a change (status 1)" {
+	so=$SK_BIN/../tests/faultinj.so
+	[ -f "$so" ] || skip "no $so (make check builds it)"
+	[ -z "${SK_SANITIZED:-}" ] || skip "LD_PRELOAD fault injection does not mix with ASan"
+	mkdir -p "$T/top"
+	echo hello >"$T/top/m1"
+	# With one I/O thread the opens are: the operand, its directory,
+	# then m1 (by readdir's type), then m1 again after a stat.
+	inject() {
+		SK_FAULT=$1 SK_FAULT_PROG=tarstream LD_PRELOAD=$so \
+			tarstream --io-threads 0 -C "$T" top >"$T/a.tar"
+	}
+	# Swapped once, or once more after the stat: stored as it is now.
+	for spec in open:3:ELOOP open:4:ELOOP; do
+		run -0 inject $spec
+		assert_output ""
+		run -0 tar -xOf "$T/a.tar" top/m1
+		assert_output hello
+	done
+	# Swapped at every look (a swapper faster than the walk): left out
+	# as a change, not as an unreadable file.
+	run -1 inject open:3+:ELOOP
+	assert_output "tarstream: top/m1: changed type while read; skipped"
+	run -1 inject open:3+:ENOENT
+	assert_output "tarstream: top/m1: cannot open; skipped: No such file or directory"
+	run -0 tar -tf "$T/a.tar"
+	assert_output "top/"
+}
+
 @test "the archive is the same bytes with any number of I/O threads and any read-ahead budget" {
 	mkdir -p "$T/tree/a/b/c" "$T/tree/many"
 	# Small files; around the 1 MiB read-ahead limit, and above.

@@ -7,8 +7,10 @@
  * says; with "N+", that use and every later one.  CALL is one of read
  * (also pread, readv), write (also pwrite, writev), splice, sendfile,
  * copy_file_range, open (also openat), lseek, fsync (also fdatasync),
- * rename (also renameat, renameat2).  KIND is EINTR, EAGAIN, ENOSPC, EIO
- * or EPIPE (the call returns -1 with that errno and does nothing) or
+ * rename (also renameat, renameat2).  KIND is EINTR, EAGAIN, ENOSPC, EIO,
+ * EPIPE, ELOOP or ENOENT (the call returns -1 with that errno and does
+ * nothing; ELOOP and ENOENT on open stand for a name swapped for a link
+ * or removed since it was looked at) or
  * "short" (the call goes through on half the bytes asked, at least one;
  * for calls without a byte count, it goes through unchanged).
  *
@@ -72,8 +74,9 @@ parse_kind(const char *s)
 	static const struct {
 		const char *name;
 		int val;
-	} kinds[] = {{"EINTR", EINTR}, {"EAGAIN", EAGAIN}, {"ENOSPC", ENOSPC},
-	             {"EIO", EIO},     {"EPIPE", EPIPE},   {"short", SHORT}};
+	} kinds[] = {{"EINTR", EINTR},   {"EAGAIN", EAGAIN}, {"ENOSPC", ENOSPC},
+	             {"EIO", EIO},       {"EPIPE", EPIPE},   {"ELOOP", ELOOP},
+	             {"ENOENT", ENOENT}, {"short", SHORT}};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (strcmp(s, kinds[i].name) == 0)
 			return kinds[i].val;
