@@ -64,6 +64,15 @@ void *sk__compress_alloc(size_t n);
 /* Stores v at p, least significant byte first. */
 void sk__put32le(unsigned char *p, uint32_t v);
 
+/*
+ * In the raw deflate stream buf of n bytes: the bit where its final block
+ * starts (*last) and the bit after its end (*end), counted from buf's
+ * first bit (compress_deflate.c).  0, or -1 with EIO when buf does not
+ * start with one complete deflate stream.
+ */
+int sk__deflate_final(const unsigned char *buf, size_t n, uint64_t *last,
+                      uint64_t *end);
+
 /* ------------------------------------------------------------------ */
 /* The block pool                                                      */
 /* ------------------------------------------------------------------ */
