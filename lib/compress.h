@@ -87,6 +87,7 @@ struct sk__cjob {
 	uint64_t bits;  /* bzip2: the bits of out that are the block */
 	int err;        /* the worker's errno, 0 when it succeeded */
 	int done;       /* compressed (under the pool's lock) */
+	int last;       /* serial pools: the input's last block */
 };
 
 /* Makes j->out hold at least need bytes (its content is lost); 0 or -1. */
@@ -106,11 +107,16 @@ struct sk__pool_ops {
 	/* Writes the stream's header, once, before the first block's
 	 * output (or, for empty input, at the drain); 0 or -1. */
 	int (*header)(sk_compress *c);
+	/* Serial: one worker (none with one thread) compresses the blocks
+	 * in their order with one state, as one stream; the last block is
+	 * marked and sent even when empty, to end the stream. */
+	int serial;
 };
 
 /*
  * A pool of c->threads workers (none when 1: blocks are then compressed
- * on the caller's thread), blocks of block bytes that may grow to max
+ * on the caller's thread; one when ops->serial), blocks of block bytes
+ * that may grow to max
  * (sk__pool_room), and 2 x threads blocks in flight.  NULL with errno.
  * Threads start with the first full block.
  */

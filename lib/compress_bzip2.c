@@ -271,8 +271,8 @@ bz_emit(sk_compress *c, struct sk__cjob *j)
 	return put_bits(c, b, j->out + 4, j->bits);
 }
 
-static const struct sk__pool_ops bz_ops = {bzw_new, bzw_free, bz_compress,
-                                           bz_emit, bz_header};
+static const struct sk__pool_ops bz_ops = {bzw_new, bzw_free,  bz_compress,
+                                           bz_emit, bz_header, 0};
 
 static int
 bz_start(sk_compress *c)

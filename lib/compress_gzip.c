@@ -129,8 +129,8 @@ gz_emit(sk_compress *c, struct sk__cjob *j)
 	return sk__compress_emit(c, j->out, j->outlen);
 }
 
-static const struct sk__pool_ops gz_ops = {gzw_new, gzw_free, gz_compress,
-                                           gz_emit, gzip_header};
+static const struct sk__pool_ops gz_ops = {gzw_new, gzw_free,    gz_compress,
+                                           gz_emit, gzip_header, 0};
 
 static int
 gz_start(sk_compress *c)

@@ -185,8 +185,8 @@ lz_emit(sk_compress *c, struct sk__cjob *j)
 	return sk__compress_emit(c, j->out, j->outlen);
 }
 
-static const struct sk__pool_ops lz_ops = {lzw_new, lzw_free, lz_compress,
-                                           lz_emit, lz_header};
+static const struct sk__pool_ops lz_ops = {lzw_new, lzw_free,  lz_compress,
+                                           lz_emit, lz_header, 0};
 
 static int
 lz_start(sk_compress *c)

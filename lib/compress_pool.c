@@ -90,8 +90,9 @@ sk__pool_open(sk_compress *c, const struct sk__pool_ops *ops, size_t block,
 	p->ops = ops;
 	p->block = block;
 	p->max = max > block ? max : block;
-	p->wanted = c->threads > 1 ? c->threads : 0;
-	p->njobs = p->wanted ? 2 * (size_t)p->wanted : 1;
+	p->wanted = c->threads > 1 ? ops->serial ? 1 : c->threads : 0;
+	/* A serial worker gets a block ahead, as much as the caller. */
+	p->njobs = p->wanted ? ops->serial ? 3 : 2 * (size_t)p->wanted : 1;
 	p->jobs = calloc(p->njobs, sizeof *p->jobs);
 	p->tids = calloc(p->wanted ? (size_t)p->wanted : 1, sizeof *p->tids);
 	if (p->jobs == NULL || p->tids == NULL) {
@@ -154,6 +155,7 @@ emit_done(struct sk__pool *p, int wait)
 			return -1;
 		j->done = 0;
 		j->inlen = 0;
+		j->last = 0;
 		p->emitted++;
 	}
 	return 0;
@@ -213,7 +215,7 @@ sk__pool_submit(struct sk__pool *p, size_t carry)
 	struct sk__cjob *j = slot(p, p->filled);
 	unsigned char keep[256];
 
-	if (j->inlen <= carry)
+	if (j->inlen <= carry && !j->last)
 		return 0;
 	/* The carried bytes (a run bzip2 goes on with in its next block)
 	 * leave this block before a worker may see it. */
@@ -253,6 +255,8 @@ sk__pool_submit(struct sk__pool *p, size_t carry)
 int
 sk__pool_drain(struct sk__pool *p)
 {
+	if (p->ops->serial)
+		slot(p, p->filled)->last = 1;
 	if (sk__pool_submit(p, 0) < 0 || emit_done(p, 1) < 0)
 		return -1;
 	return header(p);
