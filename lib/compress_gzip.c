@@ -37,7 +37,10 @@ struct gz {
  * 117 MiB, and of /usr/lib/python3.11, 51 MiB): the size is within 1%
  * at every level (from -9.6% at 1 to +0.75% at 6 on the headers, smaller
  * at every level on the Python tree), 1.5-3.4x as fast; at 6, 2.2-2.7x.
- * One level up would buy at most 0.7% for a third of that speed.
+ * At 6 against gzip -6, tars of /usr/share/doc, /usr/share/perl and 300
+ * shared libraries come out 0.4-2.3% smaller; the worst case seen is the
+ * first 32 MiB of the headers alone, +1.24%.  One level up would buy
+ * about 0.7% for a third of the speed.
  */
 static int
 deflate_level(int n)
