@@ -6,46 +6,10 @@
  * reads past them.  The seeds are streams of libdeflate and zlib.
  */
 #include <errno.h>
-#include <string.h>
-#include <zlib.h>
 
 #include "compress.h"
+#include "deflate_model.h"
 #include "fuzz.h"
-
-static int
-zlib_final(const uint8_t *buf, size_t n, uint64_t *last, uint64_t *end)
-{
-	static unsigned char scratch[1 << 16];
-	z_stream z;
-	int ret = -1;
-
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -15) != Z_OK)
-		return -1;
-	z.next_in = (unsigned char *)(uintptr_t)buf;
-	z.avail_in = (uInt)n;
-	*last = 0;
-	for (;;) {
-		z.next_out = scratch;
-		z.avail_out = sizeof scratch;
-		if (inflate(&z, Z_BLOCK) != Z_OK)
-			break;
-		if (z.data_type & 128) {
-			uint64_t pos = (uint64_t)(n - z.avail_in) * 8 -
-			               (uint64_t)(z.data_type & 7);
-			if (z.data_type & 64) {
-				*end = pos;
-				ret = 0;
-				break;
-			}
-			*last = pos;
-		} else if (z.avail_in == 0 && z.avail_out != 0) {
-			break;
-		}
-	}
-	inflateEnd(&z);
-	return ret;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

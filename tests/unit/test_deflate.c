@@ -10,43 +10,18 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "../fuzz/deflate_model.h"
 #include "compress.h"
 #include "t.h"
 
-/* The reference: zlib's inflate, block by block. */
-static int
-zlib_final(const unsigned char *buf, size_t n, uint64_t *last, uint64_t *end)
+/* One step of a xorshift generator: the tests' bytes, the same each run. */
+static uint32_t
+xorshift(uint32_t *x)
 {
-	static unsigned char scratch[1 << 16];
-	z_stream z;
-	int ret = -1;
-
-	memset(&z, 0, sizeof z);
-	if (inflateInit2(&z, -15) != Z_OK)
-		return -1;
-	z.next_in = (unsigned char *)(uintptr_t)buf;
-	z.avail_in = (uInt)n;
-	*last = 0;
-	for (;;) {
-		z.next_out = scratch;
-		z.avail_out = sizeof scratch;
-		if (inflate(&z, Z_BLOCK) != Z_OK)
-			break;
-		if (z.data_type & 128) {
-			uint64_t pos = (uint64_t)(n - z.avail_in) * 8 -
-			               (uint64_t)(z.data_type & 7);
-			if (z.data_type & 64) {
-				*end = pos;
-				ret = 0;
-				break;
-			}
-			*last = pos;
-		} else if (z.avail_in == 0 && z.avail_out != 0) {
-			break;
-		}
-	}
-	inflateEnd(&z);
-	return ret;
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
 }
 
 /* Inputs of every kind: text, noise, one byte repeated, text with runs,
@@ -58,9 +33,7 @@ input(int kind, size_t n)
 	uint32_t x = 2463534242u + (uint32_t)n;
 
 	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
+		xorshift(&x);
 		switch (kind) {
 		case 0: /* words from a small alphabet: dynamic codes */
 			p[i] = (unsigned char)("etaoin shrdlu\n"[x % 14]);
@@ -222,9 +195,7 @@ any_bytes_are_an_answer_or_eio(void)
 		bad = malloc(len);
 		memcpy(bad, out, len);
 		for (int f = 0; f <= round % 4; f++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
+			xorshift(&x);
 			bad[x % len] ^= (unsigned char)(1u << (x >> 24) % 8);
 		}
 		if (round % 2)
@@ -240,12 +211,8 @@ any_bytes_are_an_answer_or_eio(void)
 		uint64_t last, end;
 		size_t len = 1 + round % 300;
 		bad = malloc(len);
-		for (size_t i = 0; i < len; i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			bad[i] = (unsigned char)x;
-		}
+		for (size_t i = 0; i < len; i++)
+			bad[i] = (unsigned char)xorshift(&x);
 		if (sk__deflate_final(bad, len, &last, &end) == 0)
 			CHECK(end <= (uint64_t)len * 8);
 		free(bad);
