@@ -217,8 +217,11 @@ chain_state() {
 		ln -sfn keep "$s/ln"
 		;;
 	2)
-		rm -r "$s/d2" && echo x2 >>"$s/d3/x" && ln -s x "$s/d3/l2"
+		# keep is made before d2 goes: a new directory that got
+		# d2's inode number would be d2 renamed, to GNU tar's rule
+		# (renames are found by device and inode) and to ours.
 		rm "$s/keep" && mkdir "$s/keep" && echo k >"$s/keep/k"
+		rm -r "$s/d2" && echo x2 >>"$s/d3/x" && ln -s x "$s/d3/l2"
 		;;
 	esac
 	rm -rf "$T/state$1" && cp -a "$s" "$T/state$1"
