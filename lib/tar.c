@@ -82,6 +82,7 @@ tar_init(sk_tar *t, const struct sk_tar_options *opt)
 	pthread_cond_init(&t->pool.work, NULL);
 	pthread_cond_init(&t->pool.ready, NULL);
 	pthread_cond_init(&t->pool.room, NULL);
+	pthread_cond_init(&t->pool.gate, NULL);
 	return 0;
 }
 
@@ -112,6 +113,7 @@ tar_free(sk_tar *t)
 	pthread_cond_destroy(&t->pool.work);
 	pthread_cond_destroy(&t->pool.ready);
 	pthread_cond_destroy(&t->pool.room);
+	pthread_cond_destroy(&t->pool.gate);
 	free(t);
 }
 

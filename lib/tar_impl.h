@@ -186,6 +186,7 @@ struct tar_pool {
 	pthread_cond_t work;  /* items to make ready or look up, or the end */
 	pthread_cond_t ready; /* an item the writer waits for is ready */
 	pthread_cond_t room;  /* the writer made room */
+	pthread_cond_t gate;  /* more threads may work at once */
 	struct tar_item *head, *tail, *todo; /* todo: next NEW item */
 	size_t nitems, maxitems;
 	size_t ahead, maxahead; /* taken by threads, not yet by the writer
@@ -201,6 +202,10 @@ struct tar_pool {
 	uint64_t progress;   /* items written (atomic) */
 	uint64_t live;       /* items made and not yet done (atomic) */
 	int idle;            /* I/O threads waiting for work (atomic) */
+	int allowed;         /* threads that may work at once (atomic) */
+	int gated;           /* I/O threads waiting on gate (atomic) */
+	int warm;            /* allowed while nothing waits for the disk */
+	uint64_t gov;        /* items that waited << 32 | items (atomic) */
 	int starved;         /* some wait because of a bound (atomic) */
 	int writer_waits;    /* the writer waits (atomic) */
 	int lister_waits;    /* the lister waits: 1 for room in the queue,
@@ -516,15 +521,12 @@ int sk__tar_too_old(const sk_tar *t, struct tar_item *it);
 
 /* tar_pool.c */
 int sk__tar_pool_start(sk_tar *t);
+
 /* Queues an item (the walk), in batches; waits for room.  0, or -1 when
  * stopped (the item is then dropped).  flush queues the batch now: the
  * walk calls it before anything that may block. */
 int sk__tar_pool_put(sk_tar *t, struct tar_item *it);
 int sk__tar_pool_flush(sk_tar *t);
-/* Reserves n bytes of the budget for a body read ahead; 1 when granted. */
-int sk__tar_pool_reserve(sk_tar *t, size_t n);
-/* Counts one more descriptor held for the writer; 1 when allowed. */
-int sk__tar_pool_hold_fd(sk_tar *t);
 /* Takes the next item in order, ready; NULL at the end of the walk. */
 struct tar_item *sk__tar_pool_take(sk_tar *t);
 /* Gives back what a written item held (budget, descriptors). */
@@ -541,6 +543,22 @@ void sk__tar_pool_walk_end(sk_tar *t);
 void sk__tar_pool_wait_room(sk_tar *t, uint64_t held);
 void sk__tar_pool_stop(sk_tar *t);
 void sk__tar_pool_free(sk_tar *t);
+
+/* tar_bounds.c: the read-ahead's bounds.  Reserves n bytes of the budget
+ * for a body read ahead; 1 when granted. */
+int sk__tar_pool_reserve(sk_tar *t, size_t n);
+/* Counts one more descriptor held for the writer; 1 when allowed. */
+int sk__tar_pool_hold_fd(sk_tar *t);
+/* How many I/O threads work at once.  Init allows all threads and sets
+ * p->warm, the number allowed while few items are slow; sk__tar_slow
+ * tells whether an item made ready in ns nanoseconds waited for the disk;
+ * sk__tar_govern counts a batch of n items, slow of them slow, and returns
+ * 1 when more threads may work than before (wake the gate);
+ * sk__tar_too_many: whether a busy thread is one too many (p->lock held). */
+void sk__tar_govern_init(struct tar_pool *p, int threads);
+int sk__tar_slow(const struct tar_item *it, uint64_t ns);
+int sk__tar_govern(struct tar_pool *p, size_t slow, size_t n);
+int sk__tar_too_many(struct tar_pool *p);
 
 /* tar_manifest.c: a regular file's body on its way into the archive. */
 /* The digest of a body read ahead (an I/O thread's). */

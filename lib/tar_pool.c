@@ -21,13 +21,16 @@
  * becomes ready by an atomic store; the writer and a thread that finishes
  * its head item agree through writer_waits who wakes whom.  Sleepers are
  * woken only when someone sleeps, and threads stopped by a bound only
- * once it is down by half.
+ * once it is down by half.  How many threads work at once is
+ * tar_bounds.c's choice: all of them while items wait for the disk, one
+ * per core otherwise; the others wait at the gate.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "queue.h" /* sk__now_ns */
 #include "tar_impl.h"
 
 #define BATCH 32 /* items per lock: queued, taken by the writer, looked up */
@@ -76,31 +79,6 @@ well_below(struct tar_pool *p)
 	return LOAD(p->used) <= p->budget / 2 &&
 	       LOAD(p->fds) <= p->maxfds / 2 &&
 	       LOAD(p->ahead) <= p->maxahead / 2;
-}
-
-int
-sk__tar_pool_reserve(sk_tar *t, size_t n)
-{
-	struct tar_pool *p = &t->pool;
-	size_t u = LOAD(p->used);
-
-	do {
-		if (u + n > p->budget)
-			return 0;
-	} while (!__atomic_compare_exchange_n(
-	    &p->used, &u, u + n, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
-	return 1;
-}
-
-int
-sk__tar_pool_hold_fd(sk_tar *t)
-{
-	struct tar_pool *p = &t->pool;
-
-	if (ADD(p->fds, 1) <= p->maxfds)
-		return 1;
-	SUB(p->fds, 1);
-	return 0;
 }
 
 /* Frees what an item holds of the budget and the descriptors, and its
@@ -175,7 +153,14 @@ io_thread(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		size_t n = take_checks(p, batch, BATCH);
+		size_t n, slow = 0;
+		if (sk__tar_too_many(p)) {
+			ADD(p->gated, 1);
+			pthread_cond_wait(&p->gate, &p->lock);
+			SUB(p->gated, 1);
+			continue;
+		}
+		n = take_checks(p, batch, BATCH);
 		if (n > 0) {
 			/* Look-ups first: cheap, and reported in order. */
 			do_checks(t, batch, n);
@@ -199,10 +184,16 @@ io_thread(void *arg)
 		}
 		pthread_mutex_unlock(&p->lock);
 		for (size_t i = 0; i < n; i++) {
+			uint64_t t0 = sk__now_ns();
 			sk__tar_prepare(t, batch[i], &disk, ring, 1);
+			slow += sk__tar_slow(batch[i], sk__now_ns() - t0);
 			ready(p, batch[i]);
 		}
+		/* More may work now: wake those waiting at the gate. */
+		n = (size_t)sk__tar_govern(p, slow, n);
 		pthread_mutex_lock(&p->lock);
+		if (n)
+			pthread_cond_broadcast(&p->gate);
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (disk)
@@ -224,6 +215,7 @@ sk__tar_pool_start(sk_tar *t)
 		p->threads = NULL;
 		return -1;
 	}
+	sk__tar_govern_init(p, t->threads);
 	for (int i = 0; i < t->threads; i++) {
 		int e;
 		/* The budget, shared out; a thread without a ring reads
@@ -243,7 +235,7 @@ sk__tar_pool_start(sk_tar *t)
 			}
 			break;
 		}
-		p->nthreads++;
+		ADD(p->nthreads, 1);
 	}
 	return 0;
 }
@@ -573,6 +565,7 @@ sk__tar_pool_stop(sk_tar *t)
 	pthread_mutex_lock(&p->lock);
 	STORE(p->stop, 1);
 	pthread_cond_broadcast(&p->work);
+	pthread_cond_broadcast(&p->gate);
 	pthread_cond_broadcast(&p->room);
 	pthread_cond_broadcast(&p->ready);
 	pthread_mutex_unlock(&p->lock);
