@@ -15,9 +15,9 @@
  *
  * So the threads time each item they make ready.  One that took longer
  * than SLOW, beyond the time to copy what it read at 2 GB/s, waited for
- * the disk (a read from this virtual disk takes 64-512 us; a warm item
- * 4-16 us, and a thread preempted now and then makes a few per cent
- * slow).  Every WINDOW items, a quarter or more slow lets every thread
+ * the disk: a read from this virtual disk takes 64-512 us, one from an
+ * NVMe SSD rarely under 25; a warm item takes 4-8 us with one thread at
+ * work, and one in 50 takes over 25 (a thread preempted, an interrupt).  Every WINDOW items, a quarter or more slow lets every thread
  * work; less lets p->warm: one per core this process may run on, less
  * the writer's.  The others wait at the gate (p->gate) until more may
  * work.  Nothing waits for them: the writer makes an item ready itself
@@ -28,7 +28,7 @@
 #include "tar_impl.h"
 
 #define WINDOW 64    /* items per choice */
-#define SLOW   50000 /* ns */
+#define SLOW   25000 /* ns */
 
 int
 sk__tar_slow(const struct tar_item *it, uint64_t ns)

@@ -2,7 +2,7 @@
  * test_tar_bounds.c - how many read-ahead threads work at once
  * (lib/tar_bounds.c, internal): every 64 items, a quarter or more slow
  * lets all threads work, fewer lets only the warm number; an item is slow
- * past 50 us plus the time to copy what it read; a busy thread is one too
+ * past 25 us plus the time to copy what it read; a busy thread is one too
  * many only past the allowed number.
  */
 #include <stdint.h>
@@ -75,17 +75,17 @@ the_warm_number_is_at_most_the_threads(void)
 }
 
 static void
-an_item_is_slow_past_50us_and_its_copy(void)
+an_item_is_slow_past_25us_and_its_copy(void)
 {
 	struct tar_item it = {0};
 	char body[1];
 
-	CHECK_EQ(sk__tar_slow(&it, 50000), 0);
+	CHECK_EQ(sk__tar_slow(&it, 25000), 0);
 	CHECK_EQ(sk__tar_slow(&it, 50001), 1);
 	it.data = body;
 	it.len = 1 << 20; /* 1 MiB read: 524288 ns more */
-	CHECK_EQ(sk__tar_slow(&it, 50000 + 524288), 0);
-	CHECK_EQ(sk__tar_slow(&it, 50000 + 524289), 1);
+	CHECK_EQ(sk__tar_slow(&it, 25000 + 524288), 0);
+	CHECK_EQ(sk__tar_slow(&it, 25000 + 524289), 1);
 }
 
 static void
@@ -107,5 +107,5 @@ a_busy_thread_is_one_too_many_only_past_the_allowed(void)
 T_CASES(T(a_quarter_of_slow_items_lets_every_thread_work),
         T(fast_items_bring_it_down_to_the_warm_number),
         T(the_warm_number_is_at_most_the_threads),
-        T(an_item_is_slow_past_50us_and_its_copy),
+        T(an_item_is_slow_past_25us_and_its_copy),
         T(a_busy_thread_is_one_too_many_only_past_the_allowed))
