@@ -17,11 +17,12 @@
  * than SLOW, beyond the time to copy what it read at 2 GB/s, waited for
  * the disk: a read from this virtual disk takes 64-512 us, one from an
  * NVMe SSD rarely under 25; a warm item takes 4-8 us with one thread at
- * work, and one in 50 takes over 25 (a thread preempted, an interrupt).  Every WINDOW items, a quarter or more slow lets every thread
- * work; less lets p->warm: one per core this process may run on, less
- * the writer's.  The others wait at the gate (p->gate) until more may
- * work.  Nothing waits for them: the writer makes an item ready itself
- * when no thread has taken it.
+ * work, and one in 50 takes over 25 (a thread preempted, an interrupt).
+ * Every WINDOW items, a quarter or more slow lets every thread work; less
+ * lets p->warm: one per core this process may run on, less the writer's.
+ * The others wait at the gate (p->gate) until more may work.  Nothing
+ * waits for them: the writer makes an item ready itself when no thread
+ * has taken it.
  */
 #include <sched.h>
 
