@@ -14,17 +14,20 @@
  * and 0.22 s, and cold runs are as fast as before.
  *
  * So the threads time each item they make ready.  One that took longer
- * than SLOW, beyond the time to copy what it read at 2 GB/s, waited for
- * the disk: a read from this virtual disk takes 64-512 us, one from an
- * NVMe SSD rarely under 25; a warm item takes 4-8 us with one thread at
- * work, and one in 50 takes over 25 (a thread preempted, an interrupt).
- * Every WINDOW items, a quarter or more slow lets every thread work; less
- * lets p->warm: one per core this process may run on, less the writer's.
+ * than SLOW, beyond the time to copy what it read at 2 GB/s (and to hash
+ * it for a manifest), waited for the disk: a read from this virtual disk
+ * takes 64-512 us, one from an NVMe SSD rarely under 25; a warm item takes
+ * 4-8 us with one thread at work, and one in 50 takes over 25 (a thread
+ * preempted, an interrupt).  Only the items the threads make ready count
+ * (not the writer's).  Every WINDOW of them, a quarter or more slow lets
+ * every thread work; less lets p->warm: one per CPU this process may run
+ * on, less one for the writer, but at least one (and at most the threads).
  * The others wait at the gate (p->gate) until more may work.  Nothing
  * waits for them: the writer makes an item ready itself when no thread
  * has taken it.
  */
 #include <sched.h>
+#include <unistd.h>
 
 #include "tar_impl.h"
 
@@ -32,9 +35,15 @@
 #define SLOW   25000 /* ns */
 
 int
-sk__tar_slow(const struct tar_item *it, uint64_t ns)
+sk__tar_slow(const sk_tar *t, const struct tar_item *it, uint64_t ns)
 {
-	return ns > SLOW + (it->data ? it->len / 2 : 0);
+	uint64_t copy = it->data ? it->len : 0;
+
+	/* A copy at 2 GB/s; with a manifest, SHA-256 at 1/3 GB/s too (a
+	 * CPU without SHA instructions). */
+	if (t->opt.manifest)
+		copy *= 7;
+	return ns > SLOW + copy / 2;
 }
 
 void
@@ -45,6 +54,8 @@ sk__tar_govern_init(struct tar_pool *p, int threads)
 
 	if (sched_getaffinity(0, sizeof set, &set) == 0)
 		n = CPU_COUNT(&set);
+	else /* more CPUs than a cpu_set_t holds */
+		n = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	p->warm = n > 2 ? n - 1 : 1;
 	if (p->warm > threads)
 		p->warm = threads;

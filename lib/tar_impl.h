@@ -556,7 +556,7 @@ int sk__tar_pool_hold_fd(sk_tar *t);
  * 1 when more threads may work than before (wake the gate);
  * sk__tar_too_many: whether a busy thread is one too many (p->lock held). */
 void sk__tar_govern_init(struct tar_pool *p, int threads);
-int sk__tar_slow(const struct tar_item *it, uint64_t ns);
+int sk__tar_slow(const sk_tar *t, const struct tar_item *it, uint64_t ns);
 int sk__tar_govern(struct tar_pool *p, size_t slow, size_t n);
 int sk__tar_too_many(struct tar_pool *p);
 

@@ -186,7 +186,7 @@ io_thread(void *arg)
 		for (size_t i = 0; i < n; i++) {
 			uint64_t t0 = sk__now_ns();
 			sk__tar_prepare(t, batch[i], &disk, ring, 1);
-			slow += sk__tar_slow(batch[i], sk__now_ns() - t0);
+			slow += sk__tar_slow(t, batch[i], sk__now_ns() - t0);
 			ready(p, batch[i]);
 		}
 		/* More may work now: wake those waiting at the gate. */

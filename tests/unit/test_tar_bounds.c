@@ -2,10 +2,11 @@
  * test_tar_bounds.c - how many read-ahead threads work at once
  * (lib/tar_bounds.c, internal): every 64 items, a quarter or more slow
  * lets all threads work, fewer lets only the warm number; an item is slow
- * past 25 us plus the time to copy what it read; a busy thread is one too
- * many only past the allowed number.
+ * past 25 us plus the time to copy (and hash) what it read; a busy thread
+ * is one too many only past the allowed number.
  */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "t.h"
 #include "tar_impl.h"
@@ -75,17 +76,34 @@ the_warm_number_is_at_most_the_threads(void)
 }
 
 static void
+manifest_line(void *arg, const char *line, size_t len)
+{
+	(void)arg;
+	(void)line;
+	(void)len;
+}
+
+static void
 an_item_is_slow_past_25us_and_its_copy(void)
 {
 	struct tar_item it = {0};
+	sk_tar *t = calloc(1, sizeof *t);
 	char body[1];
 
-	CHECK_EQ(sk__tar_slow(&it, 25000), 0);
-	CHECK_EQ(sk__tar_slow(&it, 50001), 1);
+	CHECK(t != NULL);
+	CHECK_EQ(sk__tar_slow(t, &it, 25000), 0);
+	CHECK_EQ(sk__tar_slow(t, &it, 25001), 1);
 	it.data = body;
 	it.len = 1 << 20; /* 1 MiB read: 524288 ns more */
-	CHECK_EQ(sk__tar_slow(&it, 25000 + 524288), 0);
-	CHECK_EQ(sk__tar_slow(&it, 25000 + 524289), 1);
+	CHECK_EQ(sk__tar_slow(t, &it, 25000 + 524288), 0);
+	CHECK_EQ(sk__tar_slow(t, &it, 25000 + 524289), 1);
+	/* Hashed for a manifest as well: 7 times as long. */
+	t->opt.manifest = manifest_line;
+	CHECK_EQ(sk__tar_slow(t, &it, 25000 + 7 * 524288), 0);
+	CHECK_EQ(sk__tar_slow(t, &it, 25000 + 7 * 524288 + 1), 1);
+	it.data = NULL; /* nothing read: nothing hashed */
+	CHECK_EQ(sk__tar_slow(t, &it, 25001), 1);
+	free(t);
 }
 
 static void
