@@ -65,11 +65,18 @@ open_output(const char *file)
 	return sk_atomic_fd(out);
 }
 
+static const char write_error[] = "write error";
+
 /* A fatal error: -f FILE stays as it was. */
 static void
 fatal(const char *what)
 {
 	int e = errno;
+
+	/* Memory ran out (in the walk, a read-ahead thread, the compressor):
+	 * not a write error, whatever the output. */
+	if (e == ENOMEM && what == write_error)
+		what = "archive not complete";
 
 	if (out) {
 		sk_atomic_abort(out);
@@ -211,7 +218,7 @@ main(int argc, char *argv[])
 		fd = open_output(ts.file);
 		ts.opt.archive_path = ts.file;
 	}
-	what = fd == STDOUT_FILENO ? "write error" : ts.file;
+	what = fd == STDOUT_FILENO ? write_error : ts.file;
 	if (ts.progress)
 		pre_scan(&files, &data);
 	ts_show_begin(&ts, files, data);

@@ -274,3 +274,44 @@ for i in range(384):
 	assert_success
 	assert_output 205
 }
+
+@test "memory running out off the main thread (walk, read-ahead, compressor): a clear fatal error, status 2, -f's file kept" {
+	so=$SK_BIN/../tests/faultinj.so
+	[ -f "$so" ] || skip "no $so (make check builds it)"
+	[ -z "${SK_SANITIZED:-}" ] || skip "LD_PRELOAD fault injection does not mix with ASan"
+	mkdir -p "$T/t/sub"
+	for i in $(seq 40); do head -c $((i * 997)) /dev/urandom >"$T/t/f$i"; done
+	for i in $(seq 10); do echo x >"$T/t/sub/g$i"; done
+	head -c 1200000 /dev/urandom >"$T/t/big" # past what is read ahead whole
+	echo old >"$T/keep.tar"
+	# Every allocation of the other threads in turn (every fourth with
+	# -z or -f), until a run has none left to fail: that one succeeds.
+	for opt in "" -z; do
+		for out in - "$T/keep.tar"; do
+			k=1
+			step=4
+			[ -z "$opt" ] && [ "$out" = - ] && step=1
+			while :; do
+				rm -f "$T/log"
+				run env SK_FAULT=tmalloc:$k:ENOMEM SK_FAULT_PROG=tarstream \
+					SK_FAULT_LOG="$T/log" LD_PRELOAD="$so" \
+					timeout 60 tarstream $opt -f "$out" -C "$T" t
+				[ -s "$T/log" ] || break
+				[ "$status" -eq 2 ] || { echo "$opt $out, allocation $k: $status: $output"; false; }
+				if [ "$out" = - ]; then
+					[[ $output == *"tarstream: archive not complete: Cannot allocate memory" ]]
+				else
+					[[ $output == *"tarstream: $out: Cannot allocate memory" ]]
+					[ "$(cat "$out")" = old ]
+				fi
+				k=$((k + step))
+			done
+			[ "$status" -eq 0 ] && [ "$k" -gt 10 ]
+		done
+		# The last -f run had nothing to fail: the archive replaced the
+		# old file; nothing else is left beside it.
+		tar -tf "$T/keep.tar" >/dev/null
+		echo old >"$T/keep.tar"
+		[ "$(ls "$T" | grep -c keep)" -eq 1 ]
+	done
+}

@@ -7,10 +7,12 @@
  * says; with "N+", that use and every later one.  CALL is one of read
  * (also pread, readv), write (also pwrite, writev), splice, sendfile,
  * copy_file_range, open (also openat), lseek, fsync (also fdatasync),
- * rename (also renameat, renameat2).  KIND is EINTR, EAGAIN, ENOSPC, EIO,
- * EPIPE, ELOOP or ENOENT (the call returns -1 with that errno and does
- * nothing; ELOOP and ENOENT on open stand for a name swapped for a link
- * or removed since it was looked at) or
+ * rename (also renameat, renameat2), or tmalloc: malloc, calloc and
+ * realloc called by any thread but the main one (counted there only).
+ * KIND is EINTR, EAGAIN, ENOSPC, EIO, EPIPE, ELOOP, ENOENT or ENOMEM (the
+ * call returns -1, or NULL, with that errno and does nothing; ELOOP and
+ * ENOENT on open stand for a name swapped for a link or removed since it
+ * was looked at) or
  * "short" (the call goes through on half the bytes asked, at least one;
  * for calls without a byte count, it goes through unchanged).
  *
@@ -47,11 +49,12 @@ enum {
 	C_LSEEK,
 	C_FSYNC,
 	C_RENAME,
+	C_TMALLOC,
 	NCALLS
 };
 static const char *const names[NCALLS] = {
     "read", "write", "splice", "sendfile", "copy_file_range",
-    "open", "lseek", "fsync",  "rename"};
+    "open", "lseek", "fsync",  "rename",   "tmalloc"};
 
 #define SHORT    (-1)
 #define MAXRULES 8
@@ -76,7 +79,7 @@ parse_kind(const char *s)
 		int val;
 	} kinds[] = {{"EINTR", EINTR},   {"EAGAIN", EAGAIN}, {"ENOSPC", ENOSPC},
 	             {"EIO", EIO},       {"EPIPE", EPIPE},   {"ELOOP", ELOOP},
-	             {"ENOENT", ENOENT}, {"short", SHORT}};
+	             {"ENOENT", ENOENT}, {"ENOMEM", ENOMEM}, {"short", SHORT}};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (strcmp(s, kinds[i].name) == 0)
 			return kinds[i].val;
@@ -445,4 +448,40 @@ renameat2(int da, const char *a, int db, const char *b, unsigned flags)
 		f = real("renameat2");
 	FAIL(C_RENAME);
 	return f(da, a, db, b, flags);
+}
+
+/* glibc's allocator under its other names: no dlsym, which allocates. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+
+/* Whether this allocation fails: counted only off the main thread. */
+static int
+alloc_fails(void)
+{
+	if (nrules == 0 || syscall(SYS_gettid) == getpid())
+		return 0;
+	if (fault(C_TMALLOC) > 0) {
+		errno = ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+void *
+malloc(size_t n)
+{
+	return alloc_fails() ? NULL : __libc_malloc(n);
+}
+
+void *
+calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __libc_calloc(n, size);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	return alloc_fails() ? NULL : __libc_realloc(p, n);
 }
