@@ -826,9 +826,10 @@ struct sk_tar_options {
 	int xattrs;                /* store extended attributes (pax) */
 	int acls;                  /* store POSIX ACLs (pax) */
 	/* Read-ahead threads; 0: 8 (enough requests in flight for an SSD or
-	 * a virtual disk to answer them together, few enough to cost
-	 * nothing on a warm cache); SK_TAR_NO_READAHEAD: none.  Fewer when
-	 * RLIMIT_NOFILE is low. */
+	 * a virtual disk to answer them together; while files come from the
+	 * page cache, only one per CPU beside the caller's thread works at
+	 * a time); SK_TAR_NO_READAHEAD: none.  Fewer when RLIMIT_NOFILE is
+	 * low. */
 	int io_threads;
 	/* Bytes of file bodies read ahead; 0: 16 MiB. */
 	size_t readahead;
