@@ -208,18 +208,23 @@ t_main(int argc, char *argv[], void (*setup)(void), void (*teardown)(void),
 	return bad ? 1 : 0;
 }
 
+uint32_t
+t_xorshift(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
 unsigned char *
 t_pattern(size_t n, unsigned seed)
 {
 	unsigned char *b = malloc(n ? n : 1);
 	uint32_t x = seed * 2654435761u + 1;
 
-	for (size_t i = 0; i < n; i++) {
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
-		b[i] = (unsigned char)x;
-	}
+	for (size_t i = 0; i < n; i++)
+		b[i] = (unsigned char)t_xorshift(&x);
 	return b;
 }
 

@@ -57,7 +57,10 @@ int t_main(int argc, char *argv[], void (*setup)(void), void (*teardown)(void),
            const struct t_case *cases, size_t n);
 
 /* Helpers shared by the test files. */
-/* n bytes of a deterministic pattern, malloc'd. */
+/* One step of a xorshift generator (the state must not be 0): the
+ * next deterministic number. */
+uint32_t t_xorshift(uint32_t *x);
+/* n bytes of a deterministic pattern (t_xorshift's), malloc'd. */
 unsigned char *t_pattern(size_t n, unsigned seed);
 /* A temporary regular file holding buf; its fd, unlinked already. */
 int t_tmpfile_with(const void *buf, size_t n);

@@ -14,16 +14,6 @@
 #include "compress.h"
 #include "t.h"
 
-/* One step of a xorshift generator: the tests' bytes, the same each run. */
-static uint32_t
-xorshift(uint32_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
-
 /* Inputs of every kind: text, noise, one byte repeated, text with runs,
  * a few bytes. */
 static unsigned char *
@@ -33,7 +23,7 @@ input(int kind, size_t n)
 	uint32_t x = 2463534242u + (uint32_t)n;
 
 	for (size_t i = 0; i < n; i++) {
-		xorshift(&x);
+		t_xorshift(&x);
 		switch (kind) {
 		case 0: /* words from a small alphabet: dynamic codes */
 			p[i] = (unsigned char)("etaoin shrdlu\n"[x % 14]);
@@ -195,7 +185,7 @@ any_bytes_are_an_answer_or_eio(void)
 		bad = malloc(len);
 		memcpy(bad, out, len);
 		for (int f = 0; f <= round % 4; f++) {
-			xorshift(&x);
+			t_xorshift(&x);
 			bad[x % len] ^= (unsigned char)(1u << (x >> 24) % 8);
 		}
 		if (round % 2)
@@ -212,7 +202,7 @@ any_bytes_are_an_answer_or_eio(void)
 		size_t len = 1 + round % 300;
 		bad = malloc(len);
 		for (size_t i = 0; i < len; i++)
-			bad[i] = (unsigned char)xorshift(&x);
+			bad[i] = (unsigned char)t_xorshift(&x);
 		if (sk__deflate_final(bad, len, &last, &end) == 0)
 			CHECK(end <= (uint64_t)len * 8);
 		free(bad);

@@ -217,14 +217,8 @@ the_archive_does_not_depend_on_threads_or_budget(void)
 	make_dir(d, "many");
 	for (int i = 0; i < 1000; i++) {
 		char p[400];
-		size_t n = (size_t)i * 37 % 3000;
-		unsigned char *b = t_pattern(n, (unsigned)i);
-		int fd;
 		snprintf(p, sizeof p, "%s/many/%d", d, i);
-		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		CHECK(fd >= 0 && sk_write_all(fd, b, n) == 0);
-		close(fd);
-		free(b);
+		t_put_pattern(p, (size_t)i * 37 % 3000, (unsigned)i);
 	}
 	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
 		struct sk_tar_options o = {.io_threads = runs[r].threads,
