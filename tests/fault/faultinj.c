@@ -68,6 +68,8 @@ struct rule {
 
 static struct rule rules[MAXRULES];
 static int nrules;
+static int tmalloc_rules;    /* some rule is on tmalloc */
+static __thread int on_main; /* set on the main thread */
 static unsigned long counts[NCALLS];
 static char logpath[4096];
 
@@ -94,6 +96,7 @@ faultinj_init(void)
 	const char *prog = getenv("SK_FAULT_PROG");
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
+	on_main = 1; /* constructors run there */
 	if (prog == NULL || n <= 0)
 		return;
 	exe[n] = '\0';
@@ -119,8 +122,10 @@ faultinj_init(void)
 		r.nth = strtoul(nth, NULL, 10);
 		r.sticky = strchr(nth, '+') != NULL;
 		r.kind = parse_kind(kind);
-		if (r.call < NCALLS && r.nth > 0 && r.kind != 0)
+		if (r.call < NCALLS && r.nth > 0 && r.kind != 0) {
 			rules[nrules++] = r;
+			tmalloc_rules |= r.call == C_TMALLOC;
+		}
 	}
 	unsetenv("SK_FAULT");
 	unsetenv("SK_FAULT_LOG");
@@ -455,11 +460,12 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 
-/* Whether this allocation fails: counted only off the main thread. */
+/* Whether this allocation fails: counted only off the main thread, and
+ * only when a rule asks (no cost to the other rules' runs). */
 static int
 alloc_fails(void)
 {
-	if (nrules == 0 || syscall(SYS_gettid) == getpid())
+	if (!tmalloc_rules || on_main)
 		return 0;
 	if (fault(C_TMALLOC) > 0) {
 		errno = ENOMEM;
