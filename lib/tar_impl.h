@@ -521,7 +521,6 @@ int sk__tar_too_old(const sk_tar *t, struct tar_item *it);
 
 /* tar_pool.c */
 int sk__tar_pool_start(sk_tar *t);
-
 /* Queues an item (the walk), in batches; waits for room.  0, or -1 when
  * stopped (the item is then dropped).  flush queues the batch now: the
  * walk calls it before anything that may block. */

@@ -154,6 +154,7 @@ io_thread(void *arg)
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		size_t n, slow = 0;
+		int more;
 		if (sk__tar_too_many(p)) {
 			ADD(p->gated, 1);
 			pthread_cond_wait(&p->gate, &p->lock);
@@ -189,10 +190,9 @@ io_thread(void *arg)
 			slow += sk__tar_slow(t, batch[i], sk__now_ns() - t0);
 			ready(p, batch[i]);
 		}
-		/* More may work now: wake those waiting at the gate. */
-		n = (size_t)sk__tar_govern(p, slow, n);
+		more = sk__tar_govern(p, slow, n);
 		pthread_mutex_lock(&p->lock);
-		if (n)
+		if (more) /* wake those waiting at the gate */
 			pthread_cond_broadcast(&p->gate);
 	}
 	pthread_mutex_unlock(&p->lock);
